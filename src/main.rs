@@ -1,0 +1,80 @@
+//! The `fanout` binary: parse the command line, set up logging and the
+//! runtime, run the library, and map the outcome to an exit status.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use fanout::cli::{Cli, NO_URLS};
+use fanout::{Exit, RunError, Stop};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let (mut config, input) = match cli.into_config() {
+        Ok(parsed) => parsed,
+        Err(e) => return fail(Exit::Usage, &format!("{e:#}")),
+    };
+    let stdout = io::stdout();
+    config.flush_each_record = stdout.is_terminal();
+
+    // One thread runs the fetches and the writer; input is read on its own
+    // thread and DNS lookups use tokio's blocking pool.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(Exit::Usage, &format!("cannot start the runtime: {e}")),
+    };
+    let out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let result = runtime.block_on(async {
+        let stop = Stop::new();
+        if let Err(e) = stop.stop_on_signals() {
+            tracing::warn!("cannot handle signals: {e}");
+        }
+        fanout::run(&config, input, out, &stop).await
+    });
+    // Don't wait for blocking work (a DNS lookup that hangs) on the way out.
+    runtime.shutdown_background();
+
+    match result {
+        Ok(report) => {
+            let exit = report.exit();
+            if let Some(e) = &report.input_error {
+                report_error(e);
+            } else if report.urls == 0 && exit == Exit::Usage {
+                report_error(NO_URLS);
+            }
+            ExitCode::from(exit.code())
+        }
+        // The reader of our output went away (`| head -1`): not an error.
+        Err(RunError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(Exit::Usage, &e.to_string()),
+    }
+}
+
+fn fail(exit: Exit, message: &str) -> ExitCode {
+    report_error(message);
+    ExitCode::from(exit.code())
+}
+
+/// One line on stderr; a closed stderr is ignored rather than a panic.
+fn report_error(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "fanout: {message}");
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "fanout=info",
+        _ => "fanout=debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // Logs go to stderr: stdout carries records only.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .try_init();
+}

@@ -1,0 +1,236 @@
+//! The result record, one per URL, and its error kinds: fanout's wire format.
+//!
+//! Field names and their order are a contract (see the README's "Records"
+//! section): scripts take these lines apart with `jq`. The order of the
+//! struct's fields is the order of the JSON object's keys.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Why a URL is not `ok`. The `kind` string is stable; messages may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The input line is not an absolute `http`/`https` URL.
+    InvalidUrl,
+    /// The host name could not be resolved.
+    Dns,
+    /// The connection was refused, reset or unreachable before a response.
+    Connect,
+    /// The TLS handshake failed (for example an untrusted certificate).
+    Tls,
+    /// An attempt, or its connection, took longer than allowed.
+    Timeout,
+    /// The response body could not be read to the end.
+    Body,
+    /// The body is larger than `--max-body`.
+    TooLarge,
+    /// Too many redirects, or a redirect to somewhere not allowed.
+    Redirect,
+    /// The final status is not in `--accept`.
+    Status,
+    /// A success assertion failed.
+    Assertion,
+    /// The host's circuit breaker is open; no request was made.
+    CircuitOpen,
+    /// The run was interrupted or its deadline passed while this URL was in
+    /// flight.
+    Cancelled,
+    /// Anything else, such as a malformed HTTP response.
+    Other,
+}
+
+impl ErrorKind {
+    /// Every kind, in the order the README lists them.
+    pub const ALL: [ErrorKind; 13] = [
+        ErrorKind::InvalidUrl,
+        ErrorKind::Dns,
+        ErrorKind::Connect,
+        ErrorKind::Tls,
+        ErrorKind::Timeout,
+        ErrorKind::Body,
+        ErrorKind::TooLarge,
+        ErrorKind::Redirect,
+        ErrorKind::Status,
+        ErrorKind::Assertion,
+        ErrorKind::CircuitOpen,
+        ErrorKind::Cancelled,
+        ErrorKind::Other,
+    ];
+
+    /// The stable name used in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidUrl => "invalid_url",
+            ErrorKind::Dns => "dns",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Body => "body",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::Redirect => "redirect",
+            ErrorKind::Status => "status",
+            ErrorKind::Assertion => "assertion",
+            ErrorKind::CircuitOpen => "circuit_open",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A record's `error` object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordError {
+    /// The stable kind.
+    pub kind: ErrorKind,
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+/// The result of one URL. Serialises to one JSON Lines record, keys in this
+/// order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    /// 0-based position among accepted input lines, across all sources.
+    pub index: u64,
+    /// The trimmed input line, as given.
+    pub url: String,
+    /// URL of the last response.
+    pub final_url: Option<String>,
+    /// True exactly when `error` is null.
+    pub ok: bool,
+    /// Status of the last response.
+    pub status: Option<u16>,
+    /// Attempts made; 0 when no request was made.
+    pub attempts: u32,
+    /// From the first attempt's start to the end, waits included.
+    #[serde(serialize_with = "millis")]
+    pub elapsed_ms: Duration,
+    /// From the last attempt's start to its response headers.
+    #[serde(serialize_with = "opt_millis")]
+    pub ttfb_ms: Option<Duration>,
+    /// Decoded body bytes read on the last attempt.
+    pub bytes: Option<u64>,
+    /// The last response's `Content-Type`, as sent.
+    pub content_type: Option<String>,
+    /// HTTP version of the last response (`HTTP/1.1`, `HTTP/2`).
+    pub http_version: Option<&'static str>,
+    /// The peer that answered.
+    pub remote_addr: Option<SocketAddr>,
+    /// Redirects followed on the last attempt.
+    pub redirects: u32,
+    /// Why the URL is not ok; null when it is.
+    pub error: Option<RecordError>,
+    /// The body, with `--body`: UTF-8 text, or base64 (see `body_encoding`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// `"base64"` when `body` is not valid UTF-8 and was encoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_encoding: Option<&'static str>,
+}
+
+impl Record {
+    /// A record for a URL that got no request at all.
+    pub fn without_request(index: u64, url: String, kind: ErrorKind, message: String) -> Record {
+        Record {
+            index,
+            url,
+            final_url: None,
+            ok: false,
+            status: None,
+            attempts: 0,
+            elapsed_ms: Duration::ZERO,
+            ttfb_ms: None,
+            bytes: None,
+            content_type: None,
+            http_version: None,
+            remote_addr: None,
+            redirects: 0,
+            error: Some(RecordError { kind, message }),
+            body: None,
+            body_encoding: None,
+        }
+    }
+
+    /// The error kind, if the record is not ok.
+    pub fn error_kind(&self) -> Option<ErrorKind> {
+        self.error.as_ref().map(|e| e.kind)
+    }
+
+    /// Stores `body` as text, or as base64 when it is not valid UTF-8.
+    pub fn set_body(&mut self, body: Vec<u8>) {
+        match String::from_utf8(body) {
+            Ok(text) => {
+                self.body = Some(text);
+                self.body_encoding = None;
+            }
+            Err(e) => {
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::STANDARD.encode(e.as_bytes());
+                self.body = Some(b64);
+                self.body_encoding = Some("base64");
+            }
+        }
+    }
+}
+
+/// Milliseconds with microsecond resolution, as a JSON number.
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_micros() as f64 / 1000.0)
+}
+
+fn opt_millis<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => millis(d, s),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_serialise_to_their_names() {
+        for kind in ErrorKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+    }
+
+    #[test]
+    fn keys_come_in_the_documented_order() {
+        let mut r = Record::without_request(3, "ftp://x".into(), ErrorKind::InvalidUrl, "m".into());
+        r.elapsed_ms = Duration::from_micros(12_345);
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            json,
+            r#"{"index":3,"url":"ftp://x","final_url":null,"ok":false,"status":null,"attempts":0,"elapsed_ms":12.345,"ttfb_ms":null,"bytes":null,"content_type":null,"http_version":null,"remote_addr":null,"redirects":0,"error":{"kind":"invalid_url","message":"m"}}"#
+        );
+    }
+
+    #[test]
+    fn bodies_that_are_not_utf8_become_base64() {
+        let mut r = Record::without_request(0, "u".into(), ErrorKind::Other, "m".into());
+        r.set_body(vec![0xff, 0xfe, b'a']);
+        assert_eq!(r.body.as_deref(), Some("//5h"));
+        assert_eq!(r.body_encoding, Some("base64"));
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(
+            json.ends_with(r#""body":"//5h","body_encoding":"base64"}"#),
+            "{json}"
+        );
+        r.set_body(b"plain".to_vec());
+        assert_eq!(r.body.as_deref(), Some("plain"));
+        assert_eq!(r.body_encoding, None);
+    }
+}

@@ -1,0 +1,331 @@
+//! The pipeline: input stream → bounded fan-out → record writer, and how a
+//! run is stopped.
+//!
+//! Design: fetches are not spawned. The input stream is mapped to fetch
+//! futures and driven by `buffer_unordered(c)` (or `buffered(c)` for
+//! `--ordered`, which keeps input order at the cost of head-of-line waiting,
+//! memory still bounded by `c`). Everything runs in the task that owns the
+//! writer, so no record crosses a thread and none can be lost between a
+//! fetch finishing and its line being written.
+//!
+//! Stopping: a [`Stop`] is a cancellation token with a reason. The binary
+//! triggers it from SIGINT/SIGTERM, `--deadline` from a timer, tests by hand.
+//! Once stopped, the input stream ends (nothing new starts), every in-flight
+//! fetch abandons its request at once and yields a `cancelled` record, and
+//! the writer drains those and returns.
+
+use std::cell::RefCell;
+use std::io::{self, Write};
+use std::sync::{Arc, OnceLock};
+
+use futures::{FutureExt, Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::fetch::Fetcher;
+use crate::input::{Input, InputEnd, Item, Msg};
+use crate::output::{JsonlWriter, RecordWriter};
+use crate::record::Record;
+
+/// Why a run was stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM.
+    Terminate,
+    /// `--deadline` passed.
+    Deadline,
+}
+
+impl StopReason {
+    /// The message of `cancelled` records.
+    pub fn message(self) -> &'static str {
+        match self {
+            StopReason::Interrupt => "interrupted (SIGINT)",
+            StopReason::Terminate => "terminated (SIGTERM)",
+            StopReason::Deadline => "the run's deadline passed (--deadline)",
+        }
+    }
+}
+
+/// A handle to stop a run, cheap to clone. The first reason given wins.
+#[derive(Debug, Clone, Default)]
+pub struct Stop {
+    token: CancellationToken,
+    reason: Arc<OnceLock<StopReason>>,
+}
+
+impl Stop {
+    /// A handle that has not been triggered.
+    pub fn new() -> Self {
+        Stop::default()
+    }
+
+    /// Stops the run for `reason` (ignored if it was already stopped).
+    pub fn stop(&self, reason: StopReason) {
+        let _ = self.reason.set(reason);
+        self.token.cancel();
+    }
+
+    /// Why the run was stopped, if it was.
+    pub fn reason(&self) -> Option<StopReason> {
+        self.reason.get().copied()
+    }
+
+    /// Completes once the run is stopped.
+    pub async fn stopped(&self) {
+        self.token.cancelled().await
+    }
+
+    /// Stops the run on SIGINT or SIGTERM. Must be called inside the
+    /// runtime. Later signals are absorbed: the run is already ending, and a
+    /// second Ctrl-C must not kill the process before the records of the
+    /// cancelled requests are written.
+    pub fn stop_on_signals(&self) -> io::Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let stop = self.clone();
+        tokio::spawn(async move {
+            // Whichever signal comes first decides the exit status.
+            let reason = tokio::select! {
+                _ = int.recv() => StopReason::Interrupt,
+                _ = term.recv() => StopReason::Terminate,
+            };
+            stop.stop(reason);
+            loop {
+                // Neither wins anything: both are only drained.
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+/// What a run did, for the exit status.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Accepted input lines (URLs read, valid or not, before any filter).
+    pub urls: u64,
+    /// Records written.
+    pub records: u64,
+    /// Records that are ok.
+    pub ok: u64,
+    /// Records that are not ok.
+    pub failed: u64,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<StopReason>,
+    /// A read error that cut the input short.
+    pub input_error: Option<String>,
+}
+
+/// The process's exit status, as the README documents it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Every URL started was ok.
+    Success,
+    /// At least one record is not ok, or the deadline passed.
+    Failure,
+    /// Usage error, unreadable input, no URLs, or stdout unwritable.
+    Usage,
+    /// Stopped by SIGINT.
+    Interrupted,
+    /// Stopped by SIGTERM.
+    Terminated,
+}
+
+impl Exit {
+    /// The numeric status.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::Usage => 2,
+            Exit::Interrupted => 130,
+            Exit::Terminated => 143,
+        }
+    }
+}
+
+impl Report {
+    /// The exit status this run ends with.
+    pub fn exit(&self) -> Exit {
+        match self.stopped {
+            Some(StopReason::Interrupt) => Exit::Interrupted,
+            Some(StopReason::Terminate) => Exit::Terminated,
+            _ if self.input_error.is_some() || self.urls == 0 => Exit::Usage,
+            Some(StopReason::Deadline) => Exit::Failure,
+            None if self.failed > 0 => Exit::Failure,
+            None => Exit::Success,
+        }
+    }
+}
+
+/// Why a run could not complete.
+#[derive(Debug)]
+pub enum RunError {
+    /// The HTTP client could not be set up (bad proxy or CA file).
+    Setup(anyhow::Error),
+    /// Writing records failed; a closed pipe is `io::ErrorKind::BrokenPipe`.
+    Output(io::Error),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Setup(e) => write!(f, "{e:#}"),
+            RunError::Output(e) => write!(f, "cannot write records: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Runs fanout: reads `input`, fetches with `config`, writes JSON Lines
+/// records to `out`, until the input ends or `stop` is triggered.
+pub async fn run(
+    config: &Config,
+    input: Input,
+    out: impl Write,
+    stop: &Stop,
+) -> Result<Report, RunError> {
+    let fetcher = Fetcher::new(config).map_err(RunError::Setup)?;
+    let mut writer = JsonlWriter::new(out);
+
+    // The deadline timer owns a clone of the stop handle; it is aborted when
+    // the run ends first.
+    let deadline = config.deadline.map(|d| {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(d).await;
+            stop.stop(StopReason::Deadline);
+        })
+    });
+
+    // Filled in by the input stream when the reader thread says it is done.
+    let end = RefCell::new(InputEnd::default());
+    // Once stopped, no further item is taken from the input: nothing new
+    // starts, while the fetches already in flight finish as `cancelled`.
+    let items = items(input.spawn(), &end).take_until(stop.token.clone().cancelled_owned());
+    let fetches = items.map(|item| fetcher.fetch(item, stop));
+
+    let mut tally = Report::default();
+    let c = config.concurrency.get();
+    let flush_each = config.flush_each_record;
+    let drained = if config.ordered {
+        drain(fetches.buffered(c), &mut writer, &mut tally, flush_each).await
+    } else {
+        drain(
+            fetches.buffer_unordered(c),
+            &mut writer,
+            &mut tally,
+            flush_each,
+        )
+        .await
+    };
+    if let Some(timer) = deadline {
+        timer.abort();
+    }
+    drained.map_err(RunError::Output)?;
+
+    let end = end.into_inner();
+    tally.urls = end.accepted;
+    tally.input_error = end.error;
+    tally.stopped = stop.reason();
+    Ok(tally)
+}
+
+/// The reader thread's batches as one stream of items. Records how input
+/// ended in `end`. Dropping the stream drops the receiver, which stops the
+/// reader thread at its next send.
+fn items(rx: mpsc::Receiver<Msg>, end: &RefCell<InputEnd>) -> impl Stream<Item = Item> + '_ {
+    futures::stream::unfold(rx, move |mut rx| async move {
+        match rx.recv().await? {
+            Msg::Items(batch) => Some((batch, rx)),
+            Msg::End(e) => {
+                *end.borrow_mut() = e;
+                None
+            }
+        }
+    })
+    .flat_map(futures::stream::iter)
+}
+
+/// Writes every record as it comes. Flushes when no record is ready right
+/// now: a burst costs one write per buffer, and a live reader of a pipe
+/// (`| jq`) still sees each record as soon as the stream pauses.
+async fn drain(
+    records: impl Stream<Item = Record>,
+    w: &mut impl RecordWriter,
+    tally: &mut Report,
+    flush_each: bool,
+) -> io::Result<()> {
+    let mut records = std::pin::pin!(records);
+    loop {
+        let next = match records.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                w.flush()?;
+                records.next().await
+            }
+        };
+        let Some(record) = next else { break };
+        w.write(&record)?;
+        if flush_each {
+            w.flush()?;
+        }
+        tally.records += 1;
+        if record.ok {
+            tally.ok += 1;
+        } else {
+            tally.failed += 1;
+        }
+    }
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(urls: u64, failed: u64, stopped: Option<StopReason>) -> Report {
+        Report {
+            urls,
+            records: urls,
+            ok: urls - failed,
+            failed,
+            stopped,
+            input_error: None,
+        }
+    }
+
+    #[test]
+    fn exit_statuses() {
+        assert_eq!(report(3, 0, None).exit(), Exit::Success);
+        assert_eq!(report(3, 1, None).exit(), Exit::Failure);
+        assert_eq!(report(0, 0, None).exit(), Exit::Usage);
+        assert_eq!(
+            report(3, 0, Some(StopReason::Deadline)).exit(),
+            Exit::Failure
+        );
+        assert_eq!(report(3, 0, Some(StopReason::Interrupt)).exit().code(), 130);
+        assert_eq!(report(3, 1, Some(StopReason::Terminate)).exit().code(), 143);
+        let mut r = report(3, 0, None);
+        r.input_error = Some("cannot read".into());
+        assert_eq!(r.exit(), Exit::Usage);
+    }
+
+    #[test]
+    fn the_first_stop_reason_wins() {
+        let stop = Stop::new();
+        assert_eq!(stop.reason(), None);
+        stop.stop(StopReason::Terminate);
+        stop.stop(StopReason::Interrupt);
+        assert_eq!(stop.reason(), Some(StopReason::Terminate));
+    }
+}
