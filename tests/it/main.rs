@@ -1,0 +1,10 @@
+//! Integration tests: the real `fanout` binary against real servers on
+//! 127.0.0.1. No traffic leaves the machine.
+
+mod errors;
+mod input;
+mod output;
+mod redirects;
+mod retries;
+mod signals;
+mod support;

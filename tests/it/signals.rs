@@ -1,0 +1,120 @@
+//! Stopping a run: SIGINT, SIGTERM and --deadline while requests hang.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::support::*;
+
+/// Starts fanout on `n` hanging URLs, waits until all are in flight, sends
+/// `signal`, and returns (exit code, records, stderr, time to exit).
+fn interrupt(signal: Signal, n: usize) -> (Option<i32>, Vec<serde_json::Value>, String, Duration) {
+    let server = RawServer::start(Raw::Hang);
+    let urls: Vec<String> = (0..n).map(|i| server.url(&format!("/{i}"))).collect();
+    let mut args = vec!["-t", "60s"];
+    args.extend(urls.iter().map(String::as_str));
+    let mut child = spawn(&args);
+    server.wait_for_requests(n);
+    let sent = Instant::now();
+    kill(Pid::from_raw(child.id() as i32), signal).unwrap();
+    let status = wait_with_limit(&mut child, Duration::from_secs(10)).expect("fanout exits");
+    let took = sent.elapsed();
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code(), records(&out), err, took)
+}
+
+#[test]
+fn sigint_cancels_hanging_requests_and_exits_130() {
+    let (code, rs, err, took) = interrupt(Signal::SIGINT, 5);
+    assert_eq!(code, Some(130), "stderr: {err}");
+    assert_eq!(rs.len(), 5, "one record per started URL");
+    for r in &rs {
+        assert_eq!(kind(r), "cancelled");
+        assert_eq!(r["attempts"], 1);
+    }
+    // The contract is one second; the slack keeps a loaded machine from
+    // failing the test while still catching a hang.
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn sigterm_exits_143() {
+    let (code, rs, _, _) = interrupt(Signal::SIGTERM, 2);
+    assert_eq!(code, Some(143));
+    assert!(rs.iter().all(|r| kind(r) == "cancelled"));
+    assert_eq!(rs.len(), 2);
+}
+
+#[test]
+fn deadline_cancels_what_is_in_flight_and_exits_1() {
+    let server = RawServer::start(Raw::Hang);
+    let out = fanout()
+        .args([
+            "--deadline",
+            "300ms",
+            "-t",
+            "60s",
+            &server.url("/a"),
+            &server.url("/b"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rs = records(&out.stdout);
+    assert_eq!(rs.len(), 2);
+    for r in &rs {
+        assert_eq!(kind(r), "cancelled");
+        assert!(r["error"]["message"].as_str().unwrap().contains("deadline"));
+    }
+}
+
+#[test]
+fn sigint_while_reading_a_stdin_that_never_ends() {
+    // Nothing in flight and stdin still open: the run must still end.
+    let mut child = fanout_std()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stdin = child.stdin.take().unwrap();
+    // Wait until the process has installed its handlers: it has read
+    // nothing yet, so poll its signal mask from /proc instead of sleeping.
+    wait_for_sigint_handler(child.id());
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let status = wait_with_limit(&mut child, Duration::from_secs(10)).expect("fanout exits");
+    assert_eq!(status.code(), Some(130));
+}
+
+/// Waits until `pid` catches SIGINT (bit 2 of SigCgt in /proc/PID/status).
+fn wait_for_sigint_handler(pid: u32) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let caught = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            .unwrap_or(0);
+        if caught & (1 << (libc_sigint() - 1)) != 0 {
+            return;
+        }
+        std::thread::yield_now();
+    }
+    panic!("fanout never installed a SIGINT handler");
+}
+
+fn libc_sigint() -> u32 {
+    Signal::SIGINT as i32 as u32
+}
