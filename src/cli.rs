@@ -16,7 +16,7 @@ use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::*;
-use crate::input::Input;
+use crate::input::{Input, Shard, load_done};
 use crate::retry::RetryPolicy;
 
 const EXAMPLES: &str = "\
@@ -51,6 +51,25 @@ pub struct Cli {
     )]
     pub inputs: Vec<PathBuf>,
 
+    /// Keep only part K of N of the input (1 <= K <= N)
+    ///
+    /// A line belongs to shard K when the FNV-1a 64-bit hash of the trimmed
+    /// line, mod N, is K-1: N machines running 1/N ... N/N over the same list
+    /// cover it exactly once. `index` stays the position in the whole input.
+    #[arg(long, value_name = "K/N", help_heading = "Input")]
+    pub shard: Option<Shard>,
+
+    /// Skip URLs that already have a final record in FILE (earlier output)
+    ///
+    /// Records with error kind `cancelled` or `circuit_open` are not final:
+    /// those URLs run again. With `>> FILE` this resumes an interrupted run.
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    pub skip_done: Option<PathBuf>,
+
+    /// Skip a URL already seen in this run (same trimmed line)
+    #[arg(long, help_heading = "Input")]
+    pub dedup: bool,
+
     /// At most N requests in flight
     #[arg(
         short = 'c',
@@ -60,6 +79,21 @@ pub struct Cli {
         help_heading = "Concurrency"
     )]
     pub concurrency: NonZeroUsize,
+
+    /// At most N requests in flight per host (host:port); 0 = no limit
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        help_heading = "Concurrency"
+    )]
+    pub per_host: usize,
+
+    /// At most R request starts per second, retries included [default: no limit]
+    ///
+    /// R is like 10, 10/s, 600/m or 3600/h. Starts are spaced evenly.
+    #[arg(long, value_name = "R", help_heading = "Concurrency")]
+    pub rate: Option<Rate>,
 
     /// Limit for one attempt, from connect to the last body byte
     ///
@@ -154,6 +188,14 @@ pub struct Cli {
     #[arg(long, value_name = "LIST", default_value = DEFAULT_ACCEPT, help_heading = "Success")]
     pub accept: StatusSet,
 
+    /// The body (up to --max-body) must match REGEX
+    #[arg(long, value_name = "REGEX", help_heading = "Success")]
+    pub expect: Option<String>,
+
+    /// The URL must finish (`elapsed_ms`, retries included) within DUR
+    #[arg(long, value_name = "DUR", help_heading = "Success")]
+    pub slow: Option<Dur>,
+
     /// Write records in input order (default: as they finish)
     #[arg(long, help_heading = "Output")]
     pub ordered: bool,
@@ -233,7 +275,28 @@ impl Cli {
             bail!("--max-body must be at least 1 byte");
         }
 
+        let expect = match &self.expect {
+            Some(re) => Some(regex::bytes::Regex::new(re).map_err(|e| {
+                anyhow::anyhow!("invalid --expect regex: {}", first_line(&e.to_string()))
+            })?),
+            None => None,
+        };
+
         let mut input = Input::new();
+        if let Some(shard) = self.shard {
+            input.shard(shard);
+        }
+        if self.dedup {
+            input.dedup();
+        }
+        if let Some(path) = &self.skip_done {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot read --skip-done {}", path.display()))?;
+            let done = load_done(std::io::BufReader::new(file))
+                .with_context(|| format!("cannot read --skip-done {}", path.display()))?;
+            warn_unreadable(path, &done.unreadable, done.lines);
+            input.skip_done(done.hashes);
+        }
         let from_args = !self.urls.is_empty();
         input.push_lines(self.urls);
         for path in &self.inputs {
@@ -279,6 +342,10 @@ impl Cli {
             keep_body: self.body,
             max_body: self.max_body.0,
             flush_each_record: false,
+            per_host: self.per_host,
+            rate: self.rate,
+            expect,
+            slow: self.slow.map(|d| d.0),
         };
         Ok((config, input))
     }
@@ -287,6 +354,30 @@ impl Cli {
 /// The one-line usage error when there is nothing to fetch.
 pub const NO_URLS: &str =
     "no URLs to fetch; give them as arguments, with -i FILE, or one per line on stdin";
+
+fn first_line(s: &str) -> &str {
+    s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s).trim()
+}
+
+/// Tells the user about lines of a `--skip-done` file that are not records;
+/// a torn last line is what a crash mid-write leaves, so it is expected.
+fn warn_unreadable(path: &std::path::Path, lines: &[u64], total: u64) {
+    use std::io::Write;
+    let Some(&first) = lines.first() else { return };
+    let what = if lines.len() == 1 && first == total {
+        format!("ignoring a torn last line (line {first})")
+    } else {
+        format!(
+            "ignoring {} lines that are not records (first: line {first})",
+            lines.len()
+        )
+    };
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "fanout: warning: --skip-done {}: {what}; those URLs will run again",
+        path.display()
+    );
+}
 
 fn parse_header(h: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
     let Some((name, value)) = h.split_once(':') else {
@@ -380,6 +471,12 @@ mod tests {
             &["--max-body", "lots"],
             &["-X", "BAD METHOD"],
             &["-d", "@/nonexistent/file"],
+            &["--shard", "0/3"],
+            &["--shard", "4/3"],
+            &["--shard", "x/y"],
+            &["--rate", "0"],
+            &["--expect", "("],
+            &["--skip-done", "/nonexistent/out.jsonl"],
         ] {
             assert!(config(args).is_err(), "{args:?} should fail");
         }

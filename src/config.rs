@@ -64,6 +64,14 @@ pub struct Config {
     pub max_body: u64,
     /// Flush stdout after every record (a terminal), not only when idle.
     pub flush_each_record: bool,
+    /// At most this many in flight per host (host and port); 0 = no limit.
+    pub per_host: usize,
+    /// At most this many request starts per second, retries included.
+    pub rate: Option<Rate>,
+    /// The body (up to `max_body`) must match this for a URL to be ok.
+    pub expect: Option<regex::bytes::Regex>,
+    /// `elapsed_ms` must be within this for a URL to be ok.
+    pub slow: Option<Duration>,
 }
 
 impl Config {
@@ -81,6 +89,10 @@ impl Config {
             keep_body: false,
             max_body: DEFAULT_MAX_BODY,
             flush_each_record: false,
+            per_host: 0,
+            rate: None,
+            expect: None,
+            slow: None,
         }
     }
 }
@@ -222,6 +234,57 @@ impl fmt::Display for Size {
             }
         }
         write!(f, "{n}")
+    }
+}
+
+/// A request rate: `10` or `10/s` per second, `600/m` per minute, `3600/h`
+/// per hour; fractions are fine (`0.5/s`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Requests per second, > 0.
+    pub per_second: f64,
+    text_unit: char,
+    text_count: f64,
+}
+
+impl Rate {
+    /// The time between two request starts.
+    pub fn interval(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.per_second)
+    }
+}
+
+impl FromStr for Rate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let bad = || format!("invalid rate `{t}`; use e.g. 10, 10/s, 600/m or 3600/h");
+        let (count, unit) = match t.split_once('/') {
+            Some((c, u)) => (c.trim(), u.trim()),
+            None => (t, "s"),
+        };
+        let seconds = match unit {
+            "s" | "sec" | "second" => 1.0,
+            "m" | "min" | "minute" => 60.0,
+            "h" | "hour" => 3600.0,
+            _ => return Err(bad()),
+        };
+        let n: f64 = count.parse().map_err(|_| bad())?;
+        if !n.is_finite() || n <= 0.0 || Duration::try_from_secs_f64(seconds / n).is_err() {
+            return Err(format!("rate `{t}` must be a positive number of requests"));
+        }
+        Ok(Rate {
+            per_second: n / seconds,
+            text_unit: unit.chars().next().unwrap_or('s'),
+            text_count: n,
+        })
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.text_count, self.text_unit)
     }
 }
 
@@ -372,6 +435,24 @@ mod tests {
         }
         assert_eq!(Size(DEFAULT_MAX_BODY).to_string(), "10MiB");
         assert_eq!(Size(1000).to_string(), "1000");
+    }
+
+    #[test]
+    fn rates_per_second_minute_hour() {
+        let per_s = |s: &str| s.parse::<Rate>().map(|r| r.per_second);
+        assert_eq!(per_s("10"), Ok(10.0));
+        assert_eq!(per_s("10/s"), Ok(10.0));
+        assert_eq!(per_s("600/m"), Ok(10.0));
+        assert_eq!(per_s("3600/h"), Ok(1.0));
+        assert_eq!(per_s("0.5/s"), Ok(0.5));
+        let r: Rate = "600/m".parse().unwrap();
+        assert_eq!(r.interval(), Duration::from_millis(100));
+        assert_eq!(r.to_string(), "600/m");
+        for bad in [
+            "", "0", "-5", "ten", "10/d", "10/", "/s", "NaN", "inf", "1e-300",
+        ] {
+            assert!(bad.parse::<Rate>().is_err(), "{bad:?} should not parse");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use reqwest::{Client, Method, StatusCode, Url, Version};
 
 use crate::config::{Config, Dur, Size, StatusSet};
 use crate::input::Item;
+use crate::limit::Pacer;
 use crate::record::{ErrorKind, Record, RecordError};
 use crate::retry::{Decision, Observed, RetryPolicy, parse_retry_after};
 use crate::run::Stop;
@@ -41,7 +42,15 @@ pub struct Fetcher {
     retry: RetryPolicy,
     accept: StatusSet,
     max_body: u64,
+    /// Put the body in the record (`--body`).
     keep_body: bool,
+    /// Body must match (`--expect`); the body is kept in memory only when
+    /// this or `keep_body` needs it.
+    expect: Option<regex::bytes::Regex>,
+    /// `elapsed_ms` must be within this (`--slow`).
+    slow: Option<Duration>,
+    /// Spaces request starts (`--rate`).
+    pacer: Option<Pacer>,
 }
 
 impl Fetcher {
@@ -91,6 +100,9 @@ impl Fetcher {
             accept: config.accept.clone(),
             max_body: config.max_body,
             keep_body: config.keep_body,
+            expect: config.expect.clone(),
+            slow: config.slow,
+            pacer: config.rate.map(|r| Pacer::new(r.interval())),
         })
     }
 
@@ -108,6 +120,14 @@ impl Fetcher {
         let mut attempts = 0;
         let mut last: Option<Attempt> = None;
         loop {
+            if let Some(pacer) = &self.pacer {
+                // A stop while waiting for a start slot ends the URL too.
+                tokio::select! {
+                    biased;
+                    _ = stop.stopped() => return self.cancelled(index, line, started, attempts, last, stop),
+                    _ = pacer.wait() => {}
+                }
+            }
             attempts += 1;
             // Whichever finishes first: the attempt, or the run being stopped
             // (signal or deadline), which abandons the attempt at once.
@@ -220,6 +240,8 @@ impl Fetcher {
                 message: "no response".to_owned(),
             }),
         });
+        let elapsed = started.elapsed();
+        let error = error.or_else(|| self.check_assertions(&last, elapsed));
         let r = last.response;
         let mut record = Record {
             index,
@@ -228,7 +250,7 @@ impl Fetcher {
             ok: error.is_none(),
             status: r.as_ref().map(|r| r.status.as_u16()),
             attempts,
-            elapsed_ms: started.elapsed(),
+            elapsed_ms: elapsed,
             ttfb_ms: r.as_ref().map(|r| r.ttfb),
             bytes: r.as_ref().map(|_| last.bytes),
             content_type: r.as_ref().and_then(|r| r.content_type.clone()),
@@ -239,10 +261,39 @@ impl Fetcher {
             body: None,
             body_encoding: None,
         };
-        if let Some(body) = last.body {
+        if let Some(body) = last.body.filter(|_| self.keep_body) {
             record.set_body(body);
         }
         record
+    }
+
+    /// `--expect` and `--slow`, for an answer that is otherwise ok.
+    fn check_assertions(&self, last: &Attempt, elapsed: Duration) -> Option<RecordError> {
+        let mut failed = Vec::new();
+        if let Some(re) = &self.expect {
+            let body = last.body.as_deref().unwrap_or_default();
+            if !re.is_match(body) {
+                failed.push(format!(
+                    "body ({} bytes) does not match --expect `{}`",
+                    body.len(),
+                    re.as_str()
+                ));
+            }
+        }
+        if let Some(limit) = self.slow {
+            if elapsed > limit {
+                failed.push(format!(
+                    "took {:.1} ms, {:.1} ms over --slow {}",
+                    ms(elapsed),
+                    ms(elapsed - limit),
+                    Dur(limit)
+                ));
+            }
+        }
+        (!failed.is_empty()).then(|| RecordError {
+            kind: ErrorKind::Assertion,
+            message: failed.join("; "),
+        })
     }
 
     /// One attempt: the request, its redirects and the body, all within
@@ -337,7 +388,7 @@ impl Fetcher {
         };
 
         let mut read: u64 = 0;
-        let mut kept = self.keep_body.then(Vec::new);
+        let mut kept = (self.keep_body || self.expect.is_some()).then(Vec::new);
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
@@ -423,6 +474,10 @@ impl ResponseMeta {
             retry_after,
         }
     }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 fn lossy(v: &HeaderValue) -> String {

@@ -10,7 +10,12 @@
 //! A batch is sent when it is full or when the next read might block, so the
 //! first URL of a trickling pipe starts at once instead of waiting for 255
 //! more.
+//!
+//! The filters that drop lines before they become work — `--shard`,
+//! `--skip-done`, `--dedup` — run here too, on a 64-bit hash per line, so
+//! they cost the fetching thread nothing and memory only a hash per URL.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -31,6 +36,142 @@ const READ_BUFFER: usize = 64 * 1024;
 #[derive(Default)]
 pub struct Input {
     sources: Vec<Source>,
+    filters: Filters,
+}
+
+/// Which accepted lines become work. Skipped lines keep their place in the
+/// numbering (`index`) but get no record.
+#[derive(Default)]
+struct Filters {
+    /// Keep only lines whose hash mod `n` is `k - 1`.
+    shard: Option<Shard>,
+    /// Hashes of URLs that already have a final record.
+    done: Option<HashSet<u64>>,
+    /// Hashes of URLs seen so far in this run.
+    seen: Option<HashSet<u64>>,
+}
+
+impl Filters {
+    fn keep(&mut self, hash: u64) -> bool {
+        if let Some(shard) = self.shard {
+            if !shard.contains(hash) {
+                return false;
+            }
+        }
+        if let Some(done) = &self.done {
+            if done.contains(&hash) {
+                return false;
+            }
+        }
+        match &mut self.seen {
+            Some(seen) => seen.insert(hash),
+            None => true,
+        }
+    }
+}
+
+/// `--shard K/N`: this machine's part of a list split N ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based shard number, 1 ≤ k ≤ n.
+    pub k: u64,
+    /// Number of shards.
+    pub n: u64,
+}
+
+impl Shard {
+    /// Whether a line with this hash belongs to this shard.
+    pub fn contains(self, hash: u64) -> bool {
+        hash % self.n == self.k - 1
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid shard `{s}`; write K/N with 1 <= K <= N, e.g. 1/4");
+        let (k, n) = s.trim().split_once('/').ok_or_else(bad)?;
+        let k: u64 = k.trim().parse().map_err(|_| bad())?;
+        let n: u64 = n.trim().parse().map_err(|_| bad())?;
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+/// What `--skip-done` learned from an earlier output file.
+#[derive(Debug, Default)]
+pub struct Done {
+    /// Hashes of URLs that have a final record.
+    pub hashes: HashSet<u64>,
+    /// 1-based numbers of lines that are not records (a run that crashed
+    /// mid-write leaves a torn last line).
+    pub unreadable: Vec<u64>,
+    /// Lines read.
+    pub lines: u64,
+}
+
+/// Reads earlier JSON Lines output: every record whose error kind is not
+/// `cancelled` or `circuit_open` is final, and its URL is skipped on a
+/// rerun. Lines that are not records are counted, not fatal.
+pub fn load_done(mut reader: impl BufRead) -> io::Result<Done> {
+    #[derive(serde::Deserialize)]
+    struct Prev<'a> {
+        #[serde(borrow)]
+        url: std::borrow::Cow<'a, str>,
+        #[serde(borrow)]
+        error: Option<PrevError<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PrevError<'a> {
+        #[serde(borrow)]
+        kind: std::borrow::Cow<'a, str>,
+    }
+
+    let mut done = Done::default();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(done);
+        }
+        done.lines += 1;
+        let line = buf.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<Prev>(line) {
+            Ok(prev) => {
+                let retry = prev
+                    .error
+                    .is_some_and(|e| matches!(&*e.kind, "cancelled" | "circuit_open"));
+                if !retry {
+                    done.hashes.insert(fnv1a64(prev.url.as_bytes()));
+                }
+            }
+            Err(_) => done.unreadable.push(done.lines),
+        }
+    }
+}
+
+/// The stable 64-bit hash of a line (FNV-1a), used by `--shard`,
+/// `--dedup` and `--skip-done`. Part of the contract: N machines that run
+/// `--shard 1/N` … `--shard N/N` over the same list cover it exactly once.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
 }
 
 enum Source {
@@ -75,6 +216,21 @@ impl Input {
         self.push_reader("stdin", io::stdin());
     }
 
+    /// Keeps only this shard's lines (`--shard K/N`).
+    pub fn shard(&mut self, shard: Shard) {
+        self.filters.shard = Some(shard);
+    }
+
+    /// Skips lines whose hash is in `done` (`--skip-done`).
+    pub fn skip_done(&mut self, done: HashSet<u64>) {
+        self.filters.done = Some(done);
+    }
+
+    /// Skips lines already seen in this run (`--dedup`).
+    pub fn dedup(&mut self) {
+        self.filters.seen = Some(HashSet::new());
+    }
+
     /// Starts reading on a thread of its own; items arrive on the returned
     /// channel, which ends with one [`Msg::End`]. Dropping the receiver stops
     /// the thread at its next send.
@@ -82,7 +238,7 @@ impl Input {
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         let spawned = std::thread::Builder::new()
             .name("fanout-input".into())
-            .spawn(move || read_all(self.sources, tx));
+            .spawn(move || read_all(self.sources, self.filters, tx));
         if let Err(e) = spawned {
             // Without a thread there is no input; say so through the channel's
             // end instead of panicking.
@@ -130,19 +286,21 @@ struct Batcher {
     tx: mpsc::Sender<Msg>,
     batch: Vec<Item>,
     index: u64,
+    filters: Filters,
 }
 
 impl Batcher {
     fn line(&mut self, raw: &[u8], truncated: bool) -> Result<(), Closed> {
-        let Some((line, url)) = parse_line(raw, truncated) else {
+        let Some(trimmed) = trim_line(raw) else {
             return Ok(());
         };
-        self.batch.push(Item {
-            index: self.index,
-            line,
-            url,
-        });
+        let index = self.index;
         self.index += 1;
+        if !self.filters.keep(fnv1a64(trimmed)) {
+            return Ok(());
+        }
+        let (line, url) = classify_line(trimmed, truncated);
+        self.batch.push(Item { index, line, url });
         if self.batch.len() >= BATCH {
             self.flush()?;
         }
@@ -158,11 +316,12 @@ impl Batcher {
     }
 }
 
-fn read_all(sources: Vec<Source>, tx: mpsc::Sender<Msg>) {
+fn read_all(sources: Vec<Source>, filters: Filters, tx: mpsc::Sender<Msg>) {
     let mut b = Batcher {
         tx,
         batch: Vec::with_capacity(BATCH),
         index: 0,
+        filters,
     };
     let mut error = None;
     let mut buf = Vec::new();
@@ -249,29 +408,38 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 /// Classifies one raw input line: `None` for blank and `#` comment lines,
 /// else the trimmed line and its URL or the reason it is not one.
 pub fn parse_line(raw: &[u8], truncated: bool) -> Option<(String, Result<Url, String>)> {
-    let t = raw.trim_ascii();
-    if t.is_empty() || t[0] == b'#' {
-        return None;
+    trim_line(raw).map(|t| classify_line(t, truncated))
+}
+
+/// The line without surrounding whitespace (Unicode whitespace too when the
+/// line is UTF-8); `None` for blank and `#` comment lines.
+pub fn trim_line(raw: &[u8]) -> Option<&[u8]> {
+    let mut t = raw.trim_ascii();
+    if let Ok(s) = std::str::from_utf8(t) {
+        t = s.trim().as_bytes();
     }
+    match t.first() {
+        None | Some(b'#') => None,
+        Some(_) => Some(t),
+    }
+}
+
+/// The record's `url` text for a trimmed line, and its URL or why it is
+/// not one.
+fn classify_line(t: &[u8], truncated: bool) -> (String, Result<Url, String>) {
     if truncated {
         let line = String::from_utf8_lossy(t).into_owned();
-        return Some((
+        return (
             line,
             Err(format!("input line is longer than {MAX_LINE} bytes")),
-        ));
+        );
     }
     match std::str::from_utf8(t) {
-        Ok(s) => {
-            let s = s.trim();
-            if s.is_empty() || s.starts_with('#') {
-                return None;
-            }
-            Some((s.to_owned(), parse_url(s)))
-        }
-        Err(_) => Some((
+        Ok(s) => (s.to_owned(), parse_url(s)),
+        Err(_) => (
             String::from_utf8_lossy(t).into_owned(),
             Err("input line is not valid UTF-8".to_owned()),
-        )),
+        ),
     }
 }
 
@@ -383,11 +551,23 @@ mod tests {
     }
 
     #[test]
-    fn reader_numbers_accepted_lines_across_sources() {
-        let mut input = Input::new();
-        input.push_lines(vec!["http://a/".into(), "# skip".into()]);
-        input.push_reader("one", &b"\nftp://b/\nhttp://c/\n"[..]);
-        input.push_reader("two", &b"http://d/"[..]);
+    fn fnv1a64_matches_the_reference_values() {
+        // Published FNV-1a 64 test vectors.
+        assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn shards_parse_and_reject_nonsense() {
+        assert_eq!("2/3".parse::<Shard>(), Ok(Shard { k: 2, n: 3 }));
+        assert_eq!("1/1".parse::<Shard>(), Ok(Shard { k: 1, n: 1 }));
+        for bad in ["0/3", "4/3", "x/y", "1", "1/0", "/3", "1/3/5", "-1/3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+
+    fn read(input: Input) -> (Vec<(u64, String)>, InputEnd) {
         let mut rx = input.spawn();
         let mut seen = Vec::new();
         let end = loop {
@@ -396,6 +576,80 @@ mod tests {
                 Msg::End(end) => break end,
             }
         };
+        (seen, end)
+    }
+
+    #[test]
+    fn done_file_keeps_final_records_and_tolerates_a_torn_line() {
+        let file = concat!(
+            r#"{"index":0,"url":"http://a/","ok":true,"error":null}"#,
+            "\n",
+            r#"{"index":1,"url":"http://b/","ok":false,"error":{"kind":"cancelled","message":"x"}}"#,
+            "\n",
+            r#"{"index":2,"url":"http://c/","ok":false,"error":{"kind":"status","message":"x"}}"#,
+            "\n",
+            r#"{"index":3,"url":"http://d/","ok":false,"error":{"kind":"circuit_open","message":"x"}}"#,
+            "\n",
+            "\n",
+            r#"{"index":4,"url":"http://e/","ok":tr"#,
+        );
+        let done = load_done(file.as_bytes()).unwrap();
+        let want: HashSet<u64> = [fnv1a64(b"http://a/"), fnv1a64(b"http://c/")].into();
+        assert_eq!(done.hashes, want);
+        assert_eq!(done.unreadable, [6]);
+        assert_eq!(done.lines, 6);
+    }
+
+    #[test]
+    fn filters_skip_lines_but_keep_their_index() {
+        let lines: Vec<String> = ["http://a/", "http://b/", "http://a/", "http://c/"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut input = Input::new();
+        input.push_lines(lines.clone());
+        input.dedup();
+        input.skip_done([fnv1a64(b"http://b/")].into_iter().collect());
+        let (seen, end) = read(input);
+        assert_eq!(
+            seen,
+            [(0, "http://a/".to_string()), (3, "http://c/".to_string())]
+        );
+        assert_eq!(end.accepted, 4);
+    }
+
+    #[test]
+    fn shards_partition_the_input() {
+        let lines: Vec<String> = (0..300).map(|i| format!("http://h/{i}")).collect();
+        let mut all = Vec::new();
+        for k in 1..=3 {
+            let mut input = Input::new();
+            input.push_lines(lines.clone());
+            input.shard(Shard { k, n: 3 });
+            let (seen, _) = read(input);
+            assert!(
+                !seen.is_empty() && seen.len() < 300,
+                "shard {k} has {}",
+                seen.len()
+            );
+            all.extend(seen);
+        }
+        all.sort();
+        let want: Vec<(u64, String)> = lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| (i as u64, l))
+            .collect();
+        assert_eq!(all, want);
+    }
+
+    #[test]
+    fn reader_numbers_accepted_lines_across_sources() {
+        let mut input = Input::new();
+        input.push_lines(vec!["http://a/".into(), "# skip".into()]);
+        input.push_reader("one", &b"\nftp://b/\nhttp://c/\n"[..]);
+        input.push_reader("two", &b"http://d/"[..]);
+        let (seen, end) = read(input);
         let want: Vec<(u64, String)> = ["http://a/", "ftp://b/", "http://c/", "http://d/"]
             .iter()
             .enumerate()

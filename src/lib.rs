@@ -15,6 +15,7 @@
 //!   parsers for durations, sizes and status lists.
 //! - [`input`]: URL sources (arguments, files, stdin) read on their own thread
 //!   as one lazy, bounded stream of [`input::Item`]s.
+//! - [`limit`]: politeness: per-host limits and the request rate.
 //! - [`fetch`]: one HTTP client; fetch one URL with all its attempts and turn
 //!   the outcome into a [`Record`].
 //! - [`retry`]: the retry policy: which outcomes retry, backoff with jitter,
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod config;
 pub mod fetch;
 pub mod input;
+pub mod limit;
 pub mod output;
 pub mod record;
 pub mod retry;

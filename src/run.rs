@@ -8,6 +8,12 @@
 //! writer, so no record crosses a thread and none can be lost between a
 //! fetch finishing and its line being written.
 //!
+//! `--per-host`: when set, more URLs are taken from the input than run —
+//! up to [`PARKED_PER_SLOT`]` × c` may wait for a busy host — and each first
+//! takes its host's permit, then one of `c` global permits (`limit.rs`). A
+//! waiting URL holds no slot, so other hosts keep flowing; only when that
+//! many wait for busy hosts does reading pause, which keeps memory bounded.
+//!
 //! Stopping: a [`Stop`] is a cancellation token with a reason. The binary
 //! triggers it from SIGINT/SIGTERM, `--deadline` from a timer, tests by hand.
 //! Once stopped, the input stream ends (nothing new starts), every in-flight
@@ -25,8 +31,12 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::input::{Input, InputEnd, Item, Msg};
+use crate::limit::PerHost;
 use crate::output::{JsonlWriter, RecordWriter};
 use crate::record::Record;
+
+/// With `--per-host`, URLs that may wait for a busy host, per `-c` slot.
+pub const PARKED_PER_SLOT: usize = 4;
 
 /// Why a run was stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,16 +222,37 @@ pub async fn run(
     // Once stopped, no further item is taken from the input: nothing new
     // starts, while the fetches already in flight finish as `cancelled`.
     let items = items(input.spawn(), &end).take_until(stop.token.clone().cancelled_owned());
-    let fetches = items.map(|item| fetcher.fetch(item, stop));
+    let c = config.concurrency.get();
+    let per_host = (config.per_host > 0).then(|| PerHost::new(config.per_host, c));
+    let width = match per_host {
+        Some(_) => c * (1 + PARKED_PER_SLOT),
+        None => c,
+    };
+    let fetches = items.map(|item| {
+        let per_host = per_host.as_ref();
+        let fetcher = &fetcher;
+        async move {
+            let _admission = match per_host {
+                // A URL still waiting for its host when the run stops was
+                // never started: it gets no record.
+                Some(limits) => tokio::select! {
+                    biased;
+                    _ = stop.stopped() => return None,
+                    a = limits.admit(item.url.as_ref().ok()) => Some(a),
+                },
+                None => None,
+            };
+            Some(fetcher.fetch(item, stop).await)
+        }
+    });
 
     let mut tally = Report::default();
-    let c = config.concurrency.get();
     let flush_each = config.flush_each_record;
     let drained = if config.ordered {
-        drain(fetches.buffered(c), &mut writer, &mut tally, flush_each).await
+        drain(fetches.buffered(width), &mut writer, &mut tally, flush_each).await
     } else {
         drain(
-            fetches.buffer_unordered(c),
+            fetches.buffer_unordered(width),
             &mut writer,
             &mut tally,
             flush_each,
@@ -260,7 +291,7 @@ fn items(rx: mpsc::Receiver<Msg>, end: &RefCell<InputEnd>) -> impl Stream<Item =
 /// now: a burst costs one write per buffer, and a live reader of a pipe
 /// (`| jq`) still sees each record as soon as the stream pauses.
 async fn drain(
-    records: impl Stream<Item = Record>,
+    records: impl Stream<Item = Option<Record>>,
     w: &mut impl RecordWriter,
     tally: &mut Report,
     flush_each: bool,
@@ -275,6 +306,7 @@ async fn drain(
             }
         };
         let Some(record) = next else { break };
+        let Some(record) = record else { continue };
         w.write(&record)?;
         if flush_each {
             w.flush()?;
