@@ -600,6 +600,33 @@ mod tests {
         assert_eq!(done.lines, 6);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Any N shards of any list: every accepted line in exactly one.
+        #[test]
+        fn shards_partition_any_list(
+            lines in proptest::collection::vec("[ -~]{0,40}", 0..60),
+            n in 1u64..8,
+        ) {
+            let mut owners = vec![Vec::new(); lines.len()];
+            for k in 1..=n {
+                let shard = Shard { k, n };
+                for (i, line) in lines.iter().enumerate() {
+                    if let Some(t) = trim_line(line.as_bytes()) {
+                        if shard.contains(fnv1a64(t)) {
+                            owners[i].push(k);
+                        }
+                    }
+                }
+            }
+            for (line, owner) in lines.iter().zip(&owners) {
+                let expected = usize::from(trim_line(line.as_bytes()).is_some());
+                proptest::prop_assert_eq!(owner.len(), expected, "{:?} in shards {:?}", line, owner);
+            }
+        }
+    }
+
     #[test]
     fn filters_skip_lines_but_keep_their_index() {
         let lines: Vec<String> = ["http://a/", "http://b/", "http://a/", "http://c/"]

@@ -120,7 +120,8 @@ impl Stop {
 /// What a run did, for the exit status.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
-    /// Accepted input lines (URLs read, valid or not, before any filter).
+    /// Accepted input lines (URLs read, valid or not, before any filter);
+    /// only known when the input was read to its end.
     pub urls: u64,
     /// Records written.
     pub records: u64,
@@ -168,7 +169,10 @@ impl Report {
         match self.stopped {
             Some(StopReason::Interrupt) => Exit::Interrupted,
             Some(StopReason::Terminate) => Exit::Terminated,
-            _ if self.input_error.is_some() || self.urls == 0 => Exit::Usage,
+            _ if self.input_error.is_some() => Exit::Usage,
+            // The input ended with no URL in it. (A run stopped early may
+            // not have read to the end; then this says nothing.)
+            None if self.urls == 0 => Exit::Usage,
             Some(StopReason::Deadline) => Exit::Failure,
             None if self.failed > 0 => Exit::Failure,
             None => Exit::Success,

@@ -1,9 +1,13 @@
 //! Integration tests: the real `fanout` binary against real servers on
 //! 127.0.0.1. No traffic leaves the machine.
 
+mod distributed;
 mod errors;
+mod health;
 mod input;
+mod lists;
 mod output;
+mod politeness;
 mod redirects;
 mod retries;
 mod signals;
