@@ -116,9 +116,9 @@ async fn main() -> anyhow::Result<()> {
     eprintln!();
     eprintln!(
         "{} URLs: {} ok, {} failed. fanout would exit with status {}",
-        report.records,
-        report.ok,
-        report.failed,
+        report.summary.records,
+        report.summary.ok,
+        report.summary.failed,
         report.exit().code()
     );
     eprintln!("(0 = all ok, 1 = some URL failed, 2 = usage error, 130/143 = interrupted).");

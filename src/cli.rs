@@ -17,6 +17,7 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::*;
 use crate::input::{Input, Shard, load_done};
+use crate::output::Format;
 use crate::retry::RetryPolicy;
 
 const EXAMPLES: &str = "\
@@ -210,9 +211,99 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", default_value_t = Size(DEFAULT_MAX_BODY), help_heading = "Output")]
     pub max_body: Size,
 
+    /// Record format [auto: text on a terminal, else jsonl]
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = FormatArg::Auto, help_heading = "Output")]
+    pub format: FormatArg,
+
+    /// Colour the text format [auto: on a terminal, unless NO_COLOR is set]
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto, help_heading = "Output")]
+    pub color: ColorArg,
+
+    /// Don't draw the progress line on stderr
+    #[arg(long, help_heading = "Output")]
+    pub no_progress: bool,
+
+    /// No summary and no progress line on stderr
+    #[arg(short = 'q', long, help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Write the end-of-run summary to FILE as one JSON object
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub stats: Option<PathBuf>,
+
+    /// Print a shell completion script or the man page, then exit
+    #[arg(long, value_enum, value_name = "WHAT", help_heading = "Output")]
+    pub generate: Option<Generate>,
+
     /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Output")]
     pub verbose: u8,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// Text on a terminal, JSON Lines otherwise.
+    Auto,
+    /// One JSON object per line.
+    Jsonl,
+    /// One aligned line per URL, for people.
+    Text,
+    /// Comma-separated values with a header.
+    Csv,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorArg {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `--generate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generate {
+    /// Bash completions.
+    CompleteBash,
+    /// Zsh completions.
+    CompleteZsh,
+    /// Fish completions.
+    CompleteFish,
+    /// The man page (roff).
+    Man,
+}
+
+/// Writes what `--generate` asks for, from the same definitions as `--help`.
+pub fn generate(what: Generate, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let mut cmd = Cli::command();
+    let shell = match what {
+        Generate::CompleteBash => Shell::Bash,
+        Generate::CompleteZsh => Shell::Zsh,
+        Generate::CompleteFish => Shell::Fish,
+        Generate::Man => return clap_mangen::Man::new(cmd).render(out),
+    };
+    clap_complete::generate(shell, &mut cmd, "fanout", out);
+    Ok(())
+}
+
+/// Whether colour is wanted, given the flag, the `NO_COLOR` convention and
+/// whether stdout is a terminal.
+pub fn use_color(
+    flag: ColorArg,
+    no_color: Option<&std::ffi::OsStr>,
+    stdout_is_terminal: bool,
+) -> bool {
+    match flag {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => stdout_is_terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
 }
 
 impl Cli {
@@ -315,6 +406,7 @@ impl Cli {
             input.push_stdin();
         }
 
+        let stdout_tty = std::io::stdout().is_terminal();
         let config = Config {
             concurrency: self.concurrency,
             timeout: self.timeout.0,
@@ -341,7 +433,19 @@ impl Cli {
             ordered: self.ordered,
             keep_body: self.body,
             max_body: self.max_body.0,
-            flush_each_record: false,
+            flush_each_record: stdout_tty,
+            format: match self.format {
+                FormatArg::Auto if stdout_tty => Format::Text,
+                FormatArg::Auto | FormatArg::Jsonl => Format::Jsonl,
+                FormatArg::Text => Format::Text,
+                FormatArg::Csv => Format::Csv,
+            },
+            color: use_color(
+                self.color,
+                std::env::var_os("NO_COLOR").as_deref(),
+                stdout_tty,
+            ),
+            progress: !self.quiet && !self.no_progress && std::io::stderr().is_terminal(),
             per_host: self.per_host,
             rate: self.rate,
             expect,
@@ -457,6 +561,39 @@ mod tests {
         assert_eq!(c.request.headers.get(header::USER_AGENT).unwrap(), "probe");
         for bad in ["NoColon", "Bad Name: x", ": empty"] {
             assert!(config(&["-H", bad]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn color_follows_the_flag_no_color_and_the_terminal() {
+        let set = Some(std::ffi::OsStr::new("1"));
+        let empty = Some(std::ffi::OsStr::new(""));
+        assert!(use_color(ColorArg::Auto, None, true));
+        assert!(!use_color(ColorArg::Auto, set, true));
+        assert!(
+            use_color(ColorArg::Auto, empty, true),
+            "an empty NO_COLOR does not count"
+        );
+        assert!(!use_color(ColorArg::Auto, None, false));
+        assert!(use_color(ColorArg::Always, set, false));
+        assert!(!use_color(ColorArg::Never, None, true));
+    }
+
+    #[test]
+    fn completions_and_man_page_generate() {
+        for what in [
+            Generate::CompleteBash,
+            Generate::CompleteZsh,
+            Generate::CompleteFish,
+            Generate::Man,
+        ] {
+            let mut out = Vec::new();
+            generate(what, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                text.replace("\\-", "-").contains("per-host"),
+                "{what:?} lacks a flag"
+            );
         }
     }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 
+use crate::output::Format;
 use crate::retry::RetryPolicy;
 
 /// Default for `-c/--concurrency`.
@@ -64,6 +65,12 @@ pub struct Config {
     pub max_body: u64,
     /// Flush stdout after every record (a terminal), not only when idle.
     pub flush_each_record: bool,
+    /// Record format on stdout.
+    pub format: Format,
+    /// Colour the text format.
+    pub color: bool,
+    /// Draw the progress line on stderr.
+    pub progress: bool,
     /// At most this many in flight per host (host and port); 0 = no limit.
     pub per_host: usize,
     /// At most this many request starts per second, retries included.
@@ -89,6 +96,9 @@ impl Config {
             keep_body: false,
             max_body: DEFAULT_MAX_BODY,
             flush_each_record: false,
+            format: Format::Jsonl,
+            color: false,
+            progress: false,
             per_host: 0,
             rate: None,
             expect: None,

@@ -19,6 +19,8 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use reqwest::Url;
 use tokio::sync::mpsc;
@@ -233,24 +235,37 @@ impl Input {
 
     /// Starts reading on a thread of its own; items arrive on the returned
     /// channel, which ends with one [`Msg::End`]. Dropping the receiver stops
-    /// the thread at its next send.
-    pub(crate) fn spawn(self) -> mpsc::Receiver<Msg> {
+    /// the thread at its next send. The counter is the number of items sent
+    /// so far, including those still waiting in the channel.
+    pub(crate) fn spawn(self) -> (mpsc::Receiver<Msg>, Arc<ReadCount>) {
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
+        let sent = Arc::new(ReadCount::default());
+        let counter = sent.clone();
         let spawned = std::thread::Builder::new()
             .name("fanout-input".into())
-            .spawn(move || read_all(self.sources, self.filters, tx));
+            .spawn(move || read_all(self.sources, self.filters, tx, counter));
         if let Err(e) = spawned {
             // Without a thread there is no input; say so through the channel's
             // end instead of panicking.
             let (tx, rx) = mpsc::channel(1);
             let _ = tx.try_send(Msg::End(InputEnd {
-                accepted: 0,
                 error: Some(format!("cannot start the input reader: {e}")),
+                ..InputEnd::default()
             }));
-            return rx;
+            return (rx, sent);
         }
-        rx
+        (rx, sent)
     }
+}
+
+/// How far the reader thread has got, readable while it runs.
+#[derive(Debug, Default)]
+pub struct ReadCount {
+    /// Items sent to the pipeline so far (some may still wait in the
+    /// channel).
+    pub sent: AtomicU64,
+    /// Set once the input has been read to its end: `sent` is the total.
+    pub finished: AtomicBool,
 }
 
 /// One accepted input line.
@@ -275,6 +290,8 @@ pub(crate) enum Msg {
 pub struct InputEnd {
     /// Accepted (non-blank, non-comment) lines.
     pub accepted: u64,
+    /// Lines that passed the filters and were sent as work.
+    pub kept: u64,
     /// A read error that cut the input short.
     pub error: Option<String>,
 }
@@ -287,6 +304,9 @@ struct Batcher {
     batch: Vec<Item>,
     index: u64,
     filters: Filters,
+    /// Items sent, shared with the pipeline (progress, "not started").
+    sent: Arc<ReadCount>,
+    kept: u64,
 }
 
 impl Batcher {
@@ -312,16 +332,22 @@ impl Batcher {
             return Ok(());
         }
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.sent
+            .sent
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        self.kept += batch.len() as u64;
         self.tx.blocking_send(Msg::Items(batch)).map_err(|_| Closed)
     }
 }
 
-fn read_all(sources: Vec<Source>, filters: Filters, tx: mpsc::Sender<Msg>) {
+fn read_all(sources: Vec<Source>, filters: Filters, tx: mpsc::Sender<Msg>, sent: Arc<ReadCount>) {
     let mut b = Batcher {
         tx,
         batch: Vec::with_capacity(BATCH),
         index: 0,
         filters,
+        sent,
+        kept: 0,
     };
     let mut error = None;
     let mut buf = Vec::new();
@@ -361,8 +387,10 @@ fn read_all(sources: Vec<Source>, filters: Filters, tx: mpsc::Sender<Msg>) {
     if b.flush().is_err() {
         return;
     }
+    b.sent.finished.store(true, Ordering::Release);
     let end = InputEnd {
         accepted: b.index,
+        kept: b.kept,
         error,
     };
     let _ = b.tx.blocking_send(Msg::End(end));
@@ -568,7 +596,7 @@ mod tests {
     }
 
     fn read(input: Input) -> (Vec<(u64, String)>, InputEnd) {
-        let mut rx = input.spawn();
+        let (mut rx, _) = input.spawn();
         let mut seen = Vec::new();
         let end = loop {
             match rx.blocking_recv().expect("reader ends with End") {

@@ -24,6 +24,9 @@
 //!   cancellation by signal or deadline.
 //! - [`record`]: the [`Record`] and its error kinds: the wire format.
 //! - [`output`]: record writers, one per format.
+//! - [`progress`]: the live progress line on stderr.
+//! - [`summary`]: counters and latency percentiles; the end-of-run summary
+//!   and `--stats`.
 #![warn(missing_docs)]
 
 pub mod cli;
@@ -32,11 +35,14 @@ pub mod fetch;
 pub mod input;
 pub mod limit;
 pub mod output;
+pub mod progress;
 pub mod record;
 pub mod retry;
 pub mod run;
+pub mod summary;
 
 pub use config::Config;
 pub use input::Input;
 pub use record::{ErrorKind, Record};
 pub use run::{Exit, Report, RunError, Stop, StopReason, run};
+pub use summary::Summary;

@@ -1,7 +1,8 @@
 //! The `fanout` binary: parse the command line, set up logging and the
 //! runtime, run the library, and map the outcome to an exit status.
 
-use std::io::{self, IsTerminal, Write};
+use std::fs::File;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -11,12 +12,29 @@ use fanout::{Exit, RunError, Stop};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let (mut config, input) = match cli.into_config() {
+    if let Some(what) = cli.generate {
+        return match fanout::cli::generate(what, &mut io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(Exit::Usage, &format!("cannot write to stdout: {e}")),
+        };
+    }
+    let quiet = cli.quiet;
+    // Opened before any request, so a bad path is a usage error up front.
+    let stats = match cli.stats.as_deref().map(|p| (p, File::create(p))) {
+        None => None,
+        Some((_, Ok(file))) => Some(file),
+        Some((path, Err(e))) => {
+            return fail(
+                Exit::Usage,
+                &format!("cannot write --stats {}: {e}", path.display()),
+            );
+        }
+    };
+    let (config, input) = match cli.into_config() {
         Ok(parsed) => parsed,
         Err(e) => return fail(Exit::Usage, &format!("{e:#}")),
     };
     let stdout = io::stdout();
-    config.flush_each_record = stdout.is_terminal();
 
     // One thread runs the fetches and the writer; input is read on its own
     // thread and DNS lookups use tokio's blocking pool.
@@ -40,11 +58,23 @@ fn main() -> ExitCode {
 
     match result {
         Ok(report) => {
-            let exit = report.exit();
+            let mut exit = report.exit();
             if let Some(e) = &report.input_error {
                 report_error(e);
             } else if report.urls == 0 && exit == Exit::Usage {
-                report_error(NO_URLS);
+                return fail(exit, NO_URLS);
+            }
+            if !quiet {
+                let _ = report.summary.write_text(&mut io::stderr().lock());
+            }
+            if let Some(file) = stats {
+                let json = report.summary.to_json();
+                if let Err(e) = serde_json::to_writer(&file, &json)
+                    .and_then(|()| writeln!(&file).map_err(serde_json::Error::io))
+                {
+                    report_error(&format!("cannot write --stats: {e}"));
+                    exit = Exit::Usage;
+                }
             }
             ExitCode::from(exit.code())
         }

@@ -20,8 +20,9 @@
 //! fetch abandons its request at once and yields a `cancelled` record, and
 //! the writer drains those and returns.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::{self, Write};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
 use futures::{FutureExt, Stream, StreamExt};
@@ -30,10 +31,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::input::{Input, InputEnd, Item, Msg};
+use crate::input::{Input, InputEnd, Item, Msg, ReadCount};
 use crate::limit::PerHost;
-use crate::output::{JsonlWriter, RecordWriter};
+use crate::output::{self, RecordWriter};
+use crate::progress::Progress;
 use crate::record::Record;
+use crate::summary::Summary;
 
 /// With `--per-host`, URLs that may wait for a busy host, per `-c` slot.
 pub const PARKED_PER_SLOT: usize = 4;
@@ -50,6 +53,15 @@ pub enum StopReason {
 }
 
 impl StopReason {
+    /// A short stable name, for `--stats`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Interrupt => "interrupt",
+            StopReason::Terminate => "terminate",
+            StopReason::Deadline => "deadline",
+        }
+    }
+
     /// The message of `cancelled` records.
     pub fn message(self) -> &'static str {
         match self {
@@ -123,14 +135,8 @@ pub struct Report {
     /// Accepted input lines (URLs read, valid or not, before any filter);
     /// only known when the input was read to its end.
     pub urls: u64,
-    /// Records written.
-    pub records: u64,
-    /// Records that are ok.
-    pub ok: u64,
-    /// Records that are not ok.
-    pub failed: u64,
-    /// Why the run stopped early, if it did.
-    pub stopped: Option<StopReason>,
+    /// Counts, rates and latencies (also why the run stopped early).
+    pub summary: Summary,
     /// A read error that cut the input short.
     pub input_error: Option<String>,
 }
@@ -166,7 +172,7 @@ impl Exit {
 impl Report {
     /// The exit status this run ends with.
     pub fn exit(&self) -> Exit {
-        match self.stopped {
+        match self.summary.stopped {
             Some(StopReason::Interrupt) => Exit::Interrupted,
             Some(StopReason::Terminate) => Exit::Terminated,
             _ if self.input_error.is_some() => Exit::Usage,
@@ -174,7 +180,7 @@ impl Report {
             // not have read to the end; then this says nothing.)
             None if self.urls == 0 => Exit::Usage,
             Some(StopReason::Deadline) => Exit::Failure,
-            None if self.failed > 0 => Exit::Failure,
+            None if self.summary.failed > 0 => Exit::Failure,
             None => Exit::Success,
         }
     }
@@ -209,7 +215,15 @@ pub async fn run(
     stop: &Stop,
 ) -> Result<Report, RunError> {
     let fetcher = Fetcher::new(config).map_err(RunError::Setup)?;
-    let mut writer = JsonlWriter::new(out);
+    tracing::info!(
+        concurrency = config.concurrency.get(),
+        timeout = ?config.timeout,
+        retries = config.retry.retries,
+        "run started"
+    );
+    let mut writer = output::writer(config.format, out, config.color);
+    let mut progress = Progress::new(config.progress);
+    let started = std::time::Instant::now();
 
     // The deadline timer owns a clone of the stop handle; it is aborted when
     // the run ends first.
@@ -222,10 +236,13 @@ pub async fn run(
     });
 
     // Filled in by the input stream when the reader thread says it is done.
-    let end = RefCell::new(InputEnd::default());
+    let end: RefCell<Option<InputEnd>> = RefCell::new(None);
+    let (rx, read) = input.spawn();
+    // URLs taken from the input so far; minus records written, in flight.
+    let taken = Cell::new(0u64);
     // Once stopped, no further item is taken from the input: nothing new
     // starts, while the fetches already in flight finish as `cancelled`.
-    let items = items(input.spawn(), &end).take_until(stop.token.clone().cancelled_owned());
+    let items = items(rx, &end).take_until(stop.token.clone().cancelled_owned());
     let c = config.concurrency.get();
     let per_host = (config.per_host > 0).then(|| PerHost::new(config.per_host, c));
     let width = match per_host {
@@ -233,6 +250,7 @@ pub async fn run(
         None => c,
     };
     let fetches = items.map(|item| {
+        taken.set(taken.get() + 1);
         let per_host = per_host.as_ref();
         let fetcher = &fetcher;
         async move {
@@ -250,40 +268,60 @@ pub async fn run(
         }
     });
 
-    let mut tally = Report::default();
-    let flush_each = config.flush_each_record;
-    let drained = if config.ordered {
-        drain(fetches.buffered(width), &mut writer, &mut tally, flush_each).await
-    } else {
-        drain(
-            fetches.buffer_unordered(width),
-            &mut writer,
-            &mut tally,
-            flush_each,
-        )
-        .await
+    let mut sink = Sink {
+        writer: writer.as_mut(),
+        flush_each: config.flush_each_record,
+        summary: Summary::default(),
+        progress: &mut progress,
+        taken: &taken,
+        read: &read,
+        total_known: false,
     };
+    let drained = if config.ordered {
+        sink.drain(fetches.buffered(width)).await
+    } else {
+        sink.drain(fetches.buffer_unordered(width)).await
+    };
+    let mut summary = sink.summary;
+    progress.clear();
     if let Some(timer) = deadline {
         timer.abort();
     }
     drained.map_err(RunError::Output)?;
 
-    let end = end.into_inner();
-    tally.urls = end.accepted;
-    tally.input_error = end.error;
-    tally.stopped = stop.reason();
-    Ok(tally)
+    let end = end.into_inner().unwrap_or_default();
+    summary.elapsed = started.elapsed();
+    summary.stopped = stop.reason();
+    tracing::info!(
+        records = summary.records,
+        ok = summary.ok,
+        failed = summary.failed,
+        stopped = summary.stopped.map(|s| s.name()),
+        "run finished"
+    );
+    summary.not_started = read
+        .sent
+        .load(Ordering::Relaxed)
+        .saturating_sub(summary.records);
+    Ok(Report {
+        urls: end.accepted,
+        summary,
+        input_error: end.error,
+    })
 }
 
 /// The reader thread's batches as one stream of items. Records how input
 /// ended in `end`. Dropping the stream drops the receiver, which stops the
 /// reader thread at its next send.
-fn items(rx: mpsc::Receiver<Msg>, end: &RefCell<InputEnd>) -> impl Stream<Item = Item> + '_ {
+fn items(
+    rx: mpsc::Receiver<Msg>,
+    end: &RefCell<Option<InputEnd>>,
+) -> impl Stream<Item = Item> + '_ {
     futures::stream::unfold(rx, move |mut rx| async move {
         match rx.recv().await? {
             Msg::Items(batch) => Some((batch, rx)),
             Msg::End(e) => {
-                *end.borrow_mut() = e;
+                *end.borrow_mut() = Some(e);
                 None
             }
         }
@@ -291,38 +329,53 @@ fn items(rx: mpsc::Receiver<Msg>, end: &RefCell<InputEnd>) -> impl Stream<Item =
     .flat_map(futures::stream::iter)
 }
 
-/// Writes every record as it comes. Flushes when no record is ready right
-/// now: a burst costs one write per buffer, and a live reader of a pipe
-/// (`| jq`) still sees each record as soon as the stream pauses.
-async fn drain(
-    records: impl Stream<Item = Option<Record>>,
-    w: &mut impl RecordWriter,
-    tally: &mut Report,
+/// Where finished records go: the writer, the summary, the progress line.
+struct Sink<'a> {
+    writer: &'a mut dyn RecordWriter,
     flush_each: bool,
-) -> io::Result<()> {
-    let mut records = std::pin::pin!(records);
-    loop {
-        let next = match records.next().now_or_never() {
-            Some(next) => next,
-            None => {
-                w.flush()?;
-                records.next().await
+    summary: Summary,
+    progress: &'a mut Progress,
+    taken: &'a Cell<u64>,
+    read: &'a ReadCount,
+    total_known: bool,
+}
+
+impl Sink<'_> {
+    /// Writes every record as it comes. Flushes when no record is ready
+    /// right now: a burst costs one write per buffer, and a live reader of a
+    /// pipe (`| jq`) still sees each record as soon as the stream pauses.
+    async fn drain(&mut self, records: impl Stream<Item = Option<Record>>) -> io::Result<()> {
+        let mut records = std::pin::pin!(records);
+        loop {
+            let next = match records.next().now_or_never() {
+                Some(next) => next,
+                None => {
+                    self.writer.flush()?;
+                    records.next().await
+                }
+            };
+            let Some(record) = next else { break };
+            let Some(record) = record else { continue };
+            if self.flush_each {
+                // stdout is a terminal: the record goes above the progress
+                // line, not into it.
+                let writer = &mut self.writer;
+                self.progress
+                    .suspend(|| writer.write(&record).and_then(|()| writer.flush()))?;
+            } else {
+                self.writer.write(&record)?;
             }
-        };
-        let Some(record) = next else { break };
-        let Some(record) = record else { continue };
-        w.write(&record)?;
-        if flush_each {
-            w.flush()?;
+            self.summary.add(&record);
+            let in_flight = self.taken.get().saturating_sub(self.summary.records);
+            self.progress.finished(record.ok, in_flight);
+            if !self.total_known && self.read.finished.load(Ordering::Acquire) {
+                self.total_known = true;
+                self.progress
+                    .total_known(self.read.sent.load(Ordering::Relaxed));
+            }
         }
-        tally.records += 1;
-        if record.ok {
-            tally.ok += 1;
-        } else {
-            tally.failed += 1;
-        }
+        self.writer.flush()
     }
-    w.flush()
 }
 
 #[cfg(test)]
@@ -330,12 +383,14 @@ mod tests {
     use super::*;
 
     fn report(urls: u64, failed: u64, stopped: Option<StopReason>) -> Report {
+        let mut summary = Summary::default();
+        summary.records = urls;
+        summary.ok = urls - failed;
+        summary.failed = failed;
+        summary.stopped = stopped;
         Report {
             urls,
-            records: urls,
-            ok: urls - failed,
-            failed,
-            stopped,
+            summary,
             input_error: None,
         }
     }

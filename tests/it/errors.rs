@@ -108,7 +108,7 @@ fn body_within_max_body_is_fine() {
 fn exit_status_is_0_when_everything_is_ok() {
     let server = AppServer::start(Router::new().route("/ok", get(|| async { "ok" })));
     fanout()
-        .args([server.url("/ok"), server.url("/ok")])
+        .args(["-q".to_owned(), server.url("/ok"), server.url("/ok")])
         .assert()
         .code(0)
         .stderr(predicate::str::is_empty());

@@ -12,3 +12,4 @@ mod redirects;
 mod retries;
 mod signals;
 mod support;
+mod terminal;

@@ -1,0 +1,255 @@
+//! What a run did, in numbers: counts by outcome, error kind and status,
+//! retries, rate, and latency percentiles from a bounded-memory histogram.
+//! Printed on stderr at the end (unless `-q`) and written as one JSON object
+//! by `--stats FILE`.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde_json::{Map, Value, json};
+
+use crate::output::human_duration;
+use crate::record::{ErrorKind, Record};
+use crate::run::StopReason;
+
+/// Largest latency the histogram tells apart (longer ones count as this).
+const LATENCY_MAX_US: u64 = 3_600_000_000;
+
+/// Counters of a run.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Records written: URLs started.
+    pub records: u64,
+    /// Records that are ok.
+    pub ok: u64,
+    /// Records that are not ok.
+    pub failed: u64,
+    /// Failed records per error kind, in `ErrorKind::ALL` order.
+    by_kind: [u64; ErrorKind::ALL.len()],
+    /// Records per final status code (100–999).
+    statuses: Vec<u64>,
+    /// Retries made (attempts after the first), across all URLs.
+    pub retries: u64,
+    /// Time from the first attempt to the end, per URL that made a request
+    /// and was not cancelled, in microseconds.
+    latency: Histogram<u64>,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// URLs read from the input but never started (the run stopped first).
+    pub not_started: u64,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<StopReason>,
+}
+
+impl Default for Summary {
+    fn default() -> Self {
+        Summary {
+            records: 0,
+            ok: 0,
+            failed: 0,
+            by_kind: [0; ErrorKind::ALL.len()],
+            statuses: vec![0; 1000],
+            retries: 0,
+            // Two significant digits: percentiles within 1%, in ~40 KiB.
+            latency: Histogram::new_with_bounds(1, LATENCY_MAX_US, 2).expect("valid bounds"),
+            elapsed: Duration::ZERO,
+            not_started: 0,
+            stopped: None,
+        }
+    }
+}
+
+impl Summary {
+    /// Counts one record.
+    pub fn add(&mut self, r: &Record) {
+        self.records += 1;
+        match r.error_kind() {
+            None => self.ok += 1,
+            Some(kind) => {
+                self.failed += 1;
+                self.by_kind[kind as usize] += 1;
+            }
+        }
+        if let Some(s) = r.status {
+            if let Some(n) = self.statuses.get_mut(s as usize) {
+                *n += 1;
+            }
+        }
+        self.retries += u64::from(r.attempts.saturating_sub(1));
+        if r.attempts > 0 && r.error_kind() != Some(ErrorKind::Cancelled) {
+            let us = (r.elapsed_ms.as_micros() as u64).clamp(1, LATENCY_MAX_US);
+            self.latency.saturating_record(us);
+        }
+    }
+
+    /// Failed records of one kind.
+    pub fn failed_of(&self, kind: ErrorKind) -> u64 {
+        self.by_kind[kind as usize]
+    }
+
+    /// `(status, count)` for every status seen, ascending.
+    pub fn statuses(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.statuses
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, n)| (s as u16, *n))
+    }
+
+    /// Records per second of wall time.
+    pub fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.records as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// The latency at quantile `q` (0–1), or `None` without samples.
+    pub fn latency(&self, q: f64) -> Option<Duration> {
+        (!self.latency.is_empty()).then(|| Duration::from_micros(self.latency.value_at_quantile(q)))
+    }
+
+    fn latency_max(&self) -> Option<Duration> {
+        (!self.latency.is_empty()).then(|| Duration::from_micros(self.latency.max()))
+    }
+
+    /// The human summary, a few lines for stderr.
+    pub fn write_text(&self, w: &mut impl Write) -> io::Result<()> {
+        let mut line = format!(
+            "{} URLs in {} ({:.1}/s): {} ok, {} failed",
+            self.records,
+            human_duration(self.elapsed),
+            self.rate(),
+            self.ok,
+            self.failed
+        );
+        let kinds: Vec<String> = ErrorKind::ALL
+            .iter()
+            .filter(|k| self.failed_of(**k) > 0)
+            .map(|k| format!("{} {}", k, self.failed_of(*k)))
+            .collect();
+        if !kinds.is_empty() {
+            line.push_str(&format!(" ({})", kinds.join(", ")));
+        }
+        writeln!(w, "{line}")?;
+        let statuses: Vec<String> = self.statuses().map(|(s, n)| format!("{s} ×{n}")).collect();
+        if !statuses.is_empty() || self.retries > 0 {
+            let statuses = if statuses.is_empty() {
+                "none".to_owned()
+            } else {
+                statuses.join(", ")
+            };
+            writeln!(w, "statuses: {statuses}; retries: {}", self.retries)?;
+        }
+        if let (Some(p50), Some(max)) = (self.latency(0.5), self.latency_max()) {
+            writeln!(
+                w,
+                "latency: p50 {}, p90 {}, p99 {}, max {}",
+                human_duration(p50),
+                human_duration(self.latency(0.9).unwrap_or(p50)),
+                human_duration(self.latency(0.99).unwrap_or(p50)),
+                human_duration(max)
+            )?;
+        }
+        if let Some(reason) = self.stopped {
+            writeln!(
+                w,
+                "stopped: {}; {} URLs read but not started",
+                reason.message(),
+                self.not_started
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The same numbers as one JSON object (`--stats`).
+    pub fn to_json(&self) -> Value {
+        let ms = |d: Option<Duration>| d.map(|d| d.as_micros() as f64 / 1000.0);
+        let mut kinds = Map::new();
+        for k in ErrorKind::ALL {
+            if self.failed_of(k) > 0 {
+                kinds.insert(k.as_str().to_owned(), self.failed_of(k).into());
+            }
+        }
+        let mut statuses = Map::new();
+        for (s, n) in self.statuses() {
+            statuses.insert(s.to_string(), n.into());
+        }
+        json!({
+            "urls": self.records,
+            "ok": self.ok,
+            "failed": self.failed,
+            "failed_by_kind": kinds,
+            "statuses": statuses,
+            "retries": self.retries,
+            "elapsed_s": self.elapsed.as_secs_f64(),
+            "rate_per_s": self.rate(),
+            "latency_ms": {
+                "p50": ms(self.latency(0.5)),
+                "p90": ms(self.latency(0.9)),
+                "p99": ms(self.latency(0.99)),
+                "max": ms(self.latency_max()),
+            },
+            "not_started": self.not_started,
+            "stopped": self.stopped.map(|s| s.name()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(status: Option<u16>, kind: Option<ErrorKind>, attempts: u32, ms: u64) -> Record {
+        let mut r = Record::without_request(0, "u".into(), ErrorKind::Other, String::new());
+        r.status = status;
+        r.attempts = attempts;
+        r.elapsed_ms = Duration::from_millis(ms);
+        match kind {
+            Some(k) => r.error.as_mut().unwrap().kind = k,
+            None => {
+                r.error = None;
+                r.ok = true;
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn counts_kinds_statuses_retries_and_latency() {
+        let mut s = Summary::default();
+        for i in 1..=100 {
+            s.add(&record(Some(200), None, 1, i));
+        }
+        s.add(&record(Some(503), Some(ErrorKind::Status), 3, 1000));
+        s.add(&record(None, Some(ErrorKind::Timeout), 2, 2000));
+        s.add(&record(None, Some(ErrorKind::InvalidUrl), 0, 0));
+        s.add(&record(None, Some(ErrorKind::Cancelled), 1, 9000));
+        assert_eq!((s.records, s.ok, s.failed), (104, 100, 4));
+        assert_eq!(s.failed_of(ErrorKind::Timeout), 1);
+        assert_eq!(s.retries, 3);
+        assert_eq!(s.statuses().collect::<Vec<_>>(), [(200, 100), (503, 1)]);
+        // 102 samples: 1..=100 ms, 1 s, 2 s (no invalid or cancelled ones).
+        let p50 = s.latency(0.5).unwrap().as_millis();
+        assert!((50..=52).contains(&p50), "{p50}");
+        let max = s.latency_max().unwrap().as_millis();
+        assert!((1990..=2010).contains(&max), "{max}");
+        let j = s.to_json();
+        assert_eq!(j["failed_by_kind"]["timeout"], 1);
+        assert_eq!(j["statuses"]["503"], 1);
+        assert_eq!(j["urls"], 104);
+    }
+
+    #[test]
+    fn an_empty_run_has_no_latency() {
+        let s = Summary::default();
+        assert_eq!(s.latency(0.5), None);
+        assert!(s.to_json()["latency_ms"]["p50"].is_null());
+        let mut text = Vec::new();
+        s.write_text(&mut text).unwrap();
+        assert_eq!(String::from_utf8(text).unwrap().lines().count(), 1);
+    }
+}
