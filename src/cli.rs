@@ -134,6 +134,35 @@ pub struct Cli {
     #[arg(long, help_heading = "Retries")]
     pub retry_all_methods: bool,
 
+    /// Open a host's circuit after N consecutive final failures; 0 = off
+    ///
+    /// Its URLs then get `circuit_open` records without a request for
+    /// --trip-cooldown; then one URL probes the host: success closes the
+    /// circuit, failure opens it again.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        help_heading = "Protection"
+    )]
+    pub trip_after: u32,
+
+    /// How long an open circuit refuses requests
+    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_TRIP_COOLDOWN), help_heading = "Protection")]
+    pub trip_cooldown: Dur,
+
+    /// Retries may be at most PCT% of first attempts (at least 10) [default: off]
+    #[arg(long, value_name = "PCT", help_heading = "Protection")]
+    pub retry_budget: Option<f64>,
+
+    /// Send a fresh UUID v7 in header NAME on every attempt; records get `request_id`
+    #[arg(long, value_name = "NAME", help_heading = "Protection")]
+    pub request_id: Option<String>,
+
+    /// Serve Prometheus metrics on http://ADDR/metrics while running
+    #[arg(long, value_name = "ADDR", help_heading = "Protection")]
+    pub metrics: Option<std::net::SocketAddr>,
+
     /// HTTP method [default: GET, or POST with -d]
     #[arg(
         short = 'X',
@@ -406,6 +435,18 @@ impl Cli {
             input.push_stdin();
         }
 
+        if let Some(pct) = self.retry_budget {
+            if !(0.0..=100.0).contains(&pct) {
+                bail!("--retry-budget must be a percentage from 0 to 100");
+            }
+        }
+        let request_id = match &self.request_id {
+            Some(name) => Some(
+                HeaderName::from_bytes(name.trim().as_bytes())
+                    .map_err(|_| anyhow::anyhow!("invalid --request-id header name `{name}`"))?,
+            ),
+            None => None,
+        };
         let stdout_tty = std::io::stdout().is_terminal();
         let config = Config {
             concurrency: self.concurrency,
@@ -450,6 +491,11 @@ impl Cli {
             rate: self.rate,
             expect,
             slow: self.slow.map(|d| d.0),
+            trip_after: std::num::NonZeroU32::new(self.trip_after),
+            trip_cooldown: self.trip_cooldown.0,
+            retry_budget: self.retry_budget,
+            request_id,
+            metrics: self.metrics,
         };
         Ok((config, input))
     }
@@ -614,6 +660,10 @@ mod tests {
             &["--rate", "0"],
             &["--expect", "("],
             &["--skip-done", "/nonexistent/out.jsonl"],
+            &["--retry-budget", "101"],
+            &["--retry-budget", "-1"],
+            &["--request-id", "bad header"],
+            &["--metrics", "not-an-address"],
         ] {
             assert!(config(args).is_err(), "{args:?} should fail");
         }

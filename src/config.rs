@@ -36,6 +36,8 @@ pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
 /// Default for `--accept`.
 pub const DEFAULT_ACCEPT: &str = "200-299";
+/// Default for `--trip-cooldown`.
+pub const DEFAULT_TRIP_COOLDOWN: Duration = Duration::from_secs(30);
 /// Default for `--max-body`: 10 MiB.
 pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
 
@@ -79,6 +81,16 @@ pub struct Config {
     pub expect: Option<regex::bytes::Regex>,
     /// `elapsed_ms` must be within this for a URL to be ok.
     pub slow: Option<Duration>,
+    /// Open a host's circuit after this many consecutive final failures.
+    pub trip_after: Option<std::num::NonZeroU32>,
+    /// How long an open circuit refuses requests.
+    pub trip_cooldown: Duration,
+    /// Retries may be at most this percentage of first attempts.
+    pub retry_budget: Option<f64>,
+    /// Send a fresh UUID v7 per attempt in this header.
+    pub request_id: Option<reqwest::header::HeaderName>,
+    /// Serve Prometheus metrics here while the run lasts.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 impl Config {
@@ -103,6 +115,11 @@ impl Config {
             rate: None,
             expect: None,
             slow: None,
+            trip_after: None,
+            trip_cooldown: DEFAULT_TRIP_COOLDOWN,
+            retry_budget: None,
+            request_id: None,
+            metrics: None,
         }
     }
 }

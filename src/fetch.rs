@@ -7,15 +7,17 @@
 //! covers the whole chain.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Method, StatusCode, Url, Version};
 
+use crate::breaker::{Breakers, Health, Pass, RetryBudget};
 use crate::config::{Config, Dur, Size, StatusSet};
 use crate::input::Item;
-use crate::limit::Pacer;
+use crate::limit::{Pacer, host_key};
 use crate::record::{ErrorKind, Record, RecordError};
 use crate::retry::{Decision, Observed, RetryPolicy, parse_retry_after};
 use crate::run::Stop;
@@ -51,9 +53,44 @@ pub struct Fetcher {
     slow: Option<Duration>,
     /// Spaces request starts (`--rate`).
     pacer: Option<Pacer>,
+    /// Per-host circuit breakers (`--trip-after`).
+    breakers: Option<Arc<Breakers>>,
+    /// Run-wide cap on retries (`--retry-budget`).
+    budget: Option<Arc<RetryBudget>>,
+    /// Header for a fresh id per attempt (`--request-id`).
+    request_id: Option<header::HeaderName>,
+}
+
+/// How a URL's attempts ended.
+enum Ending {
+    /// With a final outcome (ok or not).
+    Final,
+    /// The run stopped first.
+    Cancelled,
+    /// The host's circuit was open before the next request.
+    CircuitOpen,
+}
+
+fn circuit_open_error(host: &str) -> RecordError {
+    RecordError {
+        kind: ErrorKind::CircuitOpen,
+        message: format!(
+            "circuit open for {host}: too many consecutive failures (--trip-after); not requested"
+        ),
+    }
 }
 
 impl Fetcher {
+    /// The circuit breakers, if `--trip-after` is on (summary, metrics).
+    pub fn breakers(&self) -> Option<&Arc<Breakers>> {
+        self.breakers.as_ref()
+    }
+
+    /// The retry budget, if `--retry-budget` is on (summary, metrics).
+    pub fn budget(&self) -> Option<&Arc<RetryBudget>> {
+        self.budget.as_ref()
+    }
+
     /// Builds the client for a run. Fails on a bad `--proxy` or `--cacert`.
     pub fn new(config: &Config) -> anyhow::Result<Fetcher> {
         use anyhow::Context;
@@ -103,6 +140,11 @@ impl Fetcher {
             expect: config.expect.clone(),
             slow: config.slow,
             pacer: config.rate.map(|r| Pacer::new(r.interval())),
+            breakers: config
+                .trip_after
+                .map(|n| Arc::new(Breakers::new(n.get(), config.trip_cooldown))),
+            budget: config.retry_budget.map(|p| Arc::new(RetryBudget::new(p))),
+            request_id: config.request_id.clone(),
         })
     }
 
@@ -113,36 +155,118 @@ impl Fetcher {
         let url = match url {
             Ok(url) => url,
             Err(message) => {
-                return Record::without_request(index, line, ErrorKind::InvalidUrl, message);
+                let mut r = Record::without_request(index, line, ErrorKind::InvalidUrl, message);
+                if self.request_id.is_some() {
+                    r.request_id = Some(None);
+                }
+                return r;
             }
         };
+        let host = self.breakers.as_ref().map(|_| host_key(&url));
         let started = Instant::now();
+        let (ending, attempts, last, pass) = self.attempts(&url, host.as_deref(), stop).await;
+        let error = match ending {
+            Ending::Final => None,
+            Ending::Cancelled => Some(RecordError {
+                kind: ErrorKind::Cancelled,
+                message: stop
+                    .reason()
+                    .map_or("cancelled", |r| r.message())
+                    .to_owned(),
+            }),
+            Ending::CircuitOpen => Some(circuit_open_error(host.as_deref().unwrap_or_default())),
+        };
+        let record = self.record(
+            index,
+            line,
+            started,
+            attempts,
+            last.unwrap_or_default(),
+            error,
+        );
+        if let (Some(breakers), Some(host)) = (&self.breakers, &host) {
+            if let Some(health) = self.health(&record).filter(|_| pass != Pass::Open) {
+                breakers.report(host, pass, health);
+            }
+        }
+        record
+    }
+
+    /// Would the circuit breaker refuse this item right now? Then its
+    /// `circuit_open` record, made without waiting for any limit.
+    pub fn refused_by_breaker(&self, item: &Item) -> Option<Record> {
+        let breakers = self.breakers.as_ref()?;
+        let host = host_key(item.url.as_ref().ok()?);
+        if !breakers.is_open(&host) {
+            return None;
+        }
+        let e = circuit_open_error(&host);
+        let mut r = Record::without_request(item.index, item.line.clone(), e.kind, e.message);
+        if self.request_id.is_some() {
+            r.request_id = Some(None);
+        }
+        Some(r)
+    }
+
+    /// The attempts of one URL, until one is final, the run stops, or the
+    /// host's circuit opens.
+    async fn attempts(
+        &self,
+        url: &Url,
+        host: Option<&str>,
+        stop: &Stop,
+    ) -> (Ending, u32, Option<Attempt>, Pass) {
         let mut attempts = 0;
         let mut last: Option<Attempt> = None;
+        let mut pass = Pass::Closed;
         loop {
+            // The breaker is asked just before each request.
+            if let (Some(breakers), Some(host)) = (&self.breakers, host) {
+                pass = match attempts {
+                    0 => breakers.check(host),
+                    _ => breakers.check_retry(host, pass),
+                };
+                if pass == Pass::Open {
+                    return (Ending::CircuitOpen, attempts, last, pass);
+                }
+            }
             if let Some(pacer) = &self.pacer {
                 // A stop while waiting for a start slot ends the URL too.
                 tokio::select! {
                     biased;
-                    _ = stop.stopped() => return self.cancelled(index, line, started, attempts, last, stop),
+                    _ = stop.stopped() => return (Ending::Cancelled, attempts, last, pass),
                     _ = pacer.wait() => {}
+                }
+                // The circuit may have opened during the wait.
+                if let (Some(breakers), Some(host)) = (&self.breakers, host) {
+                    pass = breakers.check_retry(host, pass);
+                    if pass == Pass::Open {
+                        return (Ending::CircuitOpen, attempts, last, pass);
+                    }
                 }
             }
             attempts += 1;
+            if let (1, Some(budget)) = (attempts, &self.budget) {
+                budget.first_attempt();
+            }
             // Whichever finishes first: the attempt, or the run being stopped
             // (signal or deadline), which abandons the attempt at once.
             let attempt = tokio::select! {
                 biased;
-                _ = stop.stopped() => return self.cancelled(index, line, started, attempts, last, stop),
-                a = self.attempt(&url) => a,
+                _ = stop.stopped() => return (Ending::Cancelled, attempts, last, pass),
+                a = self.attempt(url) => a,
             };
-            let verdict = self.judge(&attempt);
-            let decision = match verdict {
+            let mut decision = match self.judge(&attempt) {
                 Verdict::Ok => Decision::Stop,
                 Verdict::Failed(observed) => {
                     self.retry.decide(attempts - 1, observed, self.idempotent)
                 }
             };
+            if let (Decision::Retry(_), Some(budget)) = (decision, &self.budget) {
+                if !budget.try_retry() {
+                    decision = Decision::Stop;
+                }
+            }
             tracing::debug!(
                 url = %url,
                 attempt = attempts,
@@ -153,15 +277,12 @@ impl Fetcher {
             );
             last = Some(attempt);
             match decision {
-                Decision::Stop => {
-                    let last = last.expect("set above");
-                    return self.record(index, line, started, attempts, last, None);
-                }
+                Decision::Stop => return (Ending::Final, attempts, last, pass),
                 Decision::Retry(wait) => {
                     // A stop during the wait ends the URL as cancelled.
                     tokio::select! {
                         biased;
-                        _ = stop.stopped() => return self.cancelled(index, line, started, attempts, last, stop),
+                        _ = stop.stopped() => return (Ending::Cancelled, attempts, last, pass),
                         _ = tokio::time::sleep(wait) => {}
                     }
                 }
@@ -169,24 +290,26 @@ impl Fetcher {
         }
     }
 
-    fn cancelled(
-        &self,
-        index: u64,
-        line: String,
-        started: Instant,
-        attempts: u32,
-        last: Option<Attempt>,
-        stop: &Stop,
-    ) -> Record {
-        let error = RecordError {
-            kind: ErrorKind::Cancelled,
-            message: stop
-                .reason()
-                .map_or("cancelled", |r| r.message())
-                .to_owned(),
-        };
-        let last = last.unwrap_or_default();
-        self.record(index, line, started, attempts, last, Some(error))
+    /// What a final record says about its host's health, for the breaker:
+    /// `None` when it says nothing (cancelled, not requested).
+    fn health(&self, r: &Record) -> Option<Health> {
+        match r.error_kind() {
+            None => Some(Health::Answered),
+            Some(
+                ErrorKind::Dns
+                | ErrorKind::Connect
+                | ErrorKind::Tls
+                | ErrorKind::Timeout
+                | ErrorKind::Body,
+            ) => Some(Health::Failed),
+            Some(ErrorKind::Status)
+                if r.status.is_some_and(|s| self.retry.retry_on.contains(s)) =>
+            {
+                Some(Health::Failed)
+            }
+            Some(ErrorKind::Cancelled | ErrorKind::CircuitOpen | ErrorKind::InvalidUrl) => None,
+            Some(_) => Some(Health::Answered),
+        }
     }
 
     /// Whether an attempt is a success, and if not, what the retry policy
@@ -240,7 +363,10 @@ impl Fetcher {
                 message: "no response".to_owned(),
             }),
         });
-        let elapsed = started.elapsed();
+        let elapsed = match attempts {
+            0 => Duration::ZERO,
+            _ => started.elapsed(),
+        };
         let error = error.or_else(|| self.check_assertions(&last, elapsed));
         let r = last.response;
         let mut record = Record {
@@ -258,6 +384,7 @@ impl Fetcher {
             remote_addr: r.as_ref().and_then(|r| r.remote_addr),
             redirects: last.redirects,
             error,
+            request_id: self.request_id.as_ref().map(|_| last.request_id.clone()),
             body: None,
             body_encoding: None,
         };
@@ -299,7 +426,13 @@ impl Fetcher {
     /// One attempt: the request, its redirects and the body, all within
     /// `--timeout`.
     async fn attempt(&self, url: &Url) -> Attempt {
-        let mut out = Attempt::default();
+        let mut out = Attempt {
+            request_id: self
+                .request_id
+                .as_ref()
+                .map(|_| uuid::Uuid::now_v7().to_string()),
+            ..Attempt::default()
+        };
         let start = Instant::now();
         let exchange = self.exchange(url, start, &mut out);
         if tokio::time::timeout(self.timeout, exchange).await.is_err() {
@@ -326,6 +459,10 @@ impl Fetcher {
             let mut req = self.client.request(method.clone(), url.clone());
             if send_sensitive && !self.sensitive.is_empty() {
                 req = req.headers(self.sensitive.clone());
+            }
+            if let (Some(name), Some(id)) = (&self.request_id, &out.request_id) {
+                // The same id on every hop of this attempt's redirects.
+                req = req.header(name, id.as_str());
             }
             if let Some(b) = &body {
                 req = req.body(b.clone());
@@ -440,6 +577,8 @@ struct Attempt {
     body: Option<Vec<u8>>,
     /// What went wrong at the transport level, if anything.
     failure: Option<Failure>,
+    /// The id sent with this attempt (`--request-id`).
+    request_id: Option<String>,
 }
 
 struct ResponseMeta {

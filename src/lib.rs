@@ -16,6 +16,7 @@
 //! - [`input`]: URL sources (arguments, files, stdin) read on their own thread
 //!   as one lazy, bounded stream of [`input::Item`]s.
 //! - [`limit`]: politeness: per-host limits and the request rate.
+//! - [`breaker`]: protection: per-host circuit breakers, the retry budget.
 //! - [`fetch`]: one HTTP client; fetch one URL with all its attempts and turn
 //!   the outcome into a [`Record`].
 //! - [`retry`]: the retry policy: which outcomes retry, backoff with jitter,
@@ -24,16 +25,19 @@
 //!   cancellation by signal or deadline.
 //! - [`record`]: the [`Record`] and its error kinds: the wire format.
 //! - [`output`]: record writers, one per format.
+//! - [`metrics`]: the Prometheus endpoint of `--metrics`.
 //! - [`progress`]: the live progress line on stderr.
 //! - [`summary`]: counters and latency percentiles; the end-of-run summary
 //!   and `--stats`.
 #![warn(missing_docs)]
 
+pub mod breaker;
 pub mod cli;
 pub mod config;
 pub mod fetch;
 pub mod input;
 pub mod limit;
+pub mod metrics;
 pub mod output;
 pub mod progress;
 pub mod record;

@@ -130,6 +130,10 @@ pub struct Record {
     pub redirects: u32,
     /// Why the URL is not ok; null when it is.
     pub error: Option<RecordError>,
+    /// With `--request-id`: the id sent with the last attempt (`null` when
+    /// no request was made). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<Option<String>>,
     /// The body, with `--body`: UTF-8 text, or base64 (see `body_encoding`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
@@ -156,6 +160,7 @@ impl Record {
             remote_addr: None,
             redirects: 0,
             error: Some(RecordError { kind, message }),
+            request_id: None,
             body: None,
             body_encoding: None,
         }

@@ -20,7 +20,7 @@
 //! fetch abandons its request at once and yields a `cancelled` record, and
 //! the writer drains those and returns.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io::{self, Write};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
@@ -33,6 +33,7 @@ use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::input::{Input, InputEnd, Item, Msg, ReadCount};
 use crate::limit::PerHost;
+use crate::metrics::{self, Live, Metrics};
 use crate::output::{self, RecordWriter};
 use crate::progress::Progress;
 use crate::record::Record;
@@ -215,6 +216,11 @@ pub async fn run(
     stop: &Stop,
 ) -> Result<Report, RunError> {
     let fetcher = Fetcher::new(config).map_err(RunError::Setup)?;
+    // Bound before any request, so a busy or bad address is a setup error.
+    let metrics_listener = match config.metrics {
+        Some(addr) => Some(bind_metrics(addr).map_err(RunError::Setup)?),
+        None => None,
+    };
     tracing::info!(
         concurrency = config.concurrency.get(),
         timeout = ?config.timeout,
@@ -238,8 +244,20 @@ pub async fn run(
     // Filled in by the input stream when the reader thread says it is done.
     let end: RefCell<Option<InputEnd>> = RefCell::new(None);
     let (rx, read) = input.spawn();
-    // URLs taken from the input so far; minus records written, in flight.
-    let taken = Cell::new(0u64);
+    // URLs taken from the input and records written; the difference is in
+    // flight. Atomics, because the metrics endpoint reads them too.
+    let live = Arc::new(Live::default());
+    let metrics = metrics_listener.map(|listener| {
+        let metrics = Arc::new(Metrics::new(
+            read.clone(),
+            live.clone(),
+            fetcher.breakers().cloned(),
+            fetcher.budget().cloned(),
+        ));
+        // Aborted below when the run ends, which closes the port.
+        let server = tokio::spawn(metrics::serve(listener, metrics.clone()));
+        (metrics, server)
+    });
     // Once stopped, no further item is taken from the input: nothing new
     // starts, while the fetches already in flight finish as `cancelled`.
     let items = items(rx, &end).take_until(stop.token.clone().cancelled_owned());
@@ -250,10 +268,17 @@ pub async fn run(
         None => c,
     };
     let fetches = items.map(|item| {
-        taken.set(taken.get() + 1);
+        live.taken.fetch_add(1, Ordering::Relaxed);
         let per_host = per_host.as_ref();
         let fetcher = &fetcher;
         async move {
+            if per_host.is_some() {
+                // An open circuit answers at once, without waiting for a
+                // host or a -c slot.
+                if let Some(refused) = fetcher.refused_by_breaker(&item) {
+                    return Some(refused);
+                }
+            }
             let _admission = match per_host {
                 // A URL still waiting for its host when the run stops was
                 // never started: it gets no record.
@@ -273,7 +298,8 @@ pub async fn run(
         flush_each: config.flush_each_record,
         summary: Summary::default(),
         progress: &mut progress,
-        taken: &taken,
+        live: &live,
+        metrics: metrics.as_ref().map(|(m, _)| m.as_ref()),
         read: &read,
         total_known: false,
     };
@@ -286,6 +312,9 @@ pub async fn run(
     progress.clear();
     if let Some(timer) = deadline {
         timer.abort();
+    }
+    if let Some((_, server)) = metrics {
+        server.abort();
     }
     drained.map_err(RunError::Output)?;
 
@@ -303,11 +332,22 @@ pub async fn run(
         .sent
         .load(Ordering::Relaxed)
         .saturating_sub(summary.records);
+    summary.retries_refused = fetcher.budget().map(|b| b.refused());
+    summary.circuits_opened = fetcher.breakers().map(|b| b.tripped());
     Ok(Report {
         urls: end.accepted,
         summary,
         input_error: end.error,
     })
+}
+
+fn bind_metrics(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let bind = || -> std::io::Result<tokio::net::TcpListener> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        tokio::net::TcpListener::from_std(listener)
+    };
+    bind().map_err(|e| anyhow::anyhow!("cannot serve --metrics on {addr}: {e}"))
 }
 
 /// The reader thread's batches as one stream of items. Records how input
@@ -335,7 +375,8 @@ struct Sink<'a> {
     flush_each: bool,
     summary: Summary,
     progress: &'a mut Progress,
-    taken: &'a Cell<u64>,
+    live: &'a Live,
+    metrics: Option<&'a Metrics>,
     read: &'a ReadCount,
     total_known: bool,
 }
@@ -366,7 +407,12 @@ impl Sink<'_> {
                 self.writer.write(&record)?;
             }
             self.summary.add(&record);
-            let in_flight = self.taken.get().saturating_sub(self.summary.records);
+            self.live.done.fetch_add(1, Ordering::Relaxed);
+            if let Some(m) = self.metrics {
+                m.record(&record);
+            }
+            let taken = self.live.taken.load(Ordering::Relaxed);
+            let in_flight = taken.saturating_sub(self.summary.records);
             self.progress.finished(record.ok, in_flight);
             if !self.total_known && self.read.finished.load(Ordering::Acquire) {
                 self.total_known = true;

@@ -40,6 +40,10 @@ pub struct Summary {
     pub not_started: u64,
     /// Why the run stopped early, if it did.
     pub stopped: Option<StopReason>,
+    /// Retries refused by `--retry-budget` (`None` without it).
+    pub retries_refused: Option<u64>,
+    /// Hosts whose circuit opened (`None` without `--trip-after`).
+    pub circuits_opened: Option<Vec<String>>,
 }
 
 impl Default for Summary {
@@ -56,6 +60,8 @@ impl Default for Summary {
             elapsed: Duration::ZERO,
             not_started: 0,
             stopped: None,
+            retries_refused: None,
+            circuits_opened: None,
         }
     }
 }
@@ -142,7 +148,14 @@ impl Summary {
             } else {
                 statuses.join(", ")
             };
-            writeln!(w, "statuses: {statuses}; retries: {}", self.retries)?;
+            let mut line = format!("statuses: {statuses}; retries: {}", self.retries);
+            if let Some(refused) = self.retries_refused {
+                line.push_str(&format!(" ({refused} refused by --retry-budget)"));
+            }
+            writeln!(w, "{line}")?;
+        }
+        if let Some(hosts) = self.circuits_opened.as_ref().filter(|h| !h.is_empty()) {
+            writeln!(w, "circuit opened for: {}", hosts.join(", "))?;
         }
         if let (Some(p50), Some(max)) = (self.latency(0.5), self.latency_max()) {
             writeln!(
@@ -195,6 +208,8 @@ impl Summary {
             },
             "not_started": self.not_started,
             "stopped": self.stopped.map(|s| s.name()),
+            "retries_refused": self.retries_refused,
+            "circuits_opened": self.circuits_opened,
         })
     }
 }

@@ -8,6 +8,7 @@ mod input;
 mod lists;
 mod output;
 mod politeness;
+mod protection;
 mod redirects;
 mod retries;
 mod signals;
