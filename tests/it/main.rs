@@ -2,9 +2,12 @@
 //! 127.0.0.1. No traffic leaves the machine.
 
 mod errors;
+mod fault_server;
+mod faults;
 mod input;
 mod output;
 mod redirects;
 mod retries;
 mod signals;
 mod support;
+mod tls;
