@@ -45,7 +45,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -195,6 +195,19 @@ impl FaultServer {
     /// Connections the silent listener has accepted.
     pub fn silent_accepts(&self) -> usize {
         *self.log.silent_accepts.lock().unwrap()
+    }
+
+    /// Waits until at least `n` requests have reached a route, or panics
+    /// after `limit`.
+    pub fn wait_for_requests(&self, n: usize, limit: Duration) {
+        let start = Instant::now();
+        let mut seen = self.log.seen.lock().unwrap();
+        while seen.len() < n {
+            let left = limit
+                .checked_sub(start.elapsed())
+                .unwrap_or_else(|| panic!("only {} of {n} requests arrived", seen.len()));
+            seen = self.log.changed.wait_timeout(seen, left).unwrap().0;
+        }
     }
 }
 

@@ -5,6 +5,7 @@ mod errors;
 mod fault_server;
 mod faults;
 mod input;
+mod interrupts;
 mod output;
 mod redirects;
 mod retries;
