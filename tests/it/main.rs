@@ -9,6 +9,7 @@ mod interrupts;
 mod output;
 mod redirects;
 mod retries;
+mod secrets;
 mod signals;
 mod support;
 mod tls;
