@@ -40,6 +40,7 @@
 //! | `/huge-headers` | a head of 1 MiB |
 //! | `/endless` | a chunked body that never ends |
 //! | `/big/BYTES` | a BYTES-long body, generated as it is sent |
+//! | `/gzip/BYTES` | a gzip body that decodes to BYTES zeros, compressed as it is sent |
 //! | `/bad-chunked` | a chunked body with an invalid chunk size |
 
 use std::net::SocketAddr;
@@ -402,6 +403,7 @@ enum Action {
     HugeHeaders,
     Endless,
     Big(u64),
+    Gzip(u64),
     BadChunked,
 }
 
@@ -436,6 +438,7 @@ fn route(path: &str) -> Action {
         "huge-headers" => Action::HugeHeaders,
         "endless" => Action::Endless,
         "big" => Action::Big(num().unwrap_or(1 << 20)),
+        "gzip" => Action::Gzip(num().unwrap_or(1 << 20)),
         "bad-chunked" => Action::BadChunked,
         _ => reply(404, None, b"no such route\n"),
     }
@@ -614,6 +617,27 @@ async fn act<C: Conn>(conn: &mut BufReader<C>, action: Action) -> std::io::Resul
             w.flush().await?;
             Ok(Flow::KeepAlive)
         }
+        Action::Gzip(len) => {
+            use std::io::Write;
+            w.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await?;
+            // Compressed a block at a time and sent as it goes: a small
+            // response that decodes to a huge body.
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            let block = vec![0u8; 1 << 20];
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(block.len() as u64) as usize;
+                gz.write_all(&block[..n])?;
+                gz.flush()?;
+                write_chunk(w, &std::mem::take(gz.get_mut())).await?;
+                left -= n as u64;
+            }
+            write_chunk(w, &gz.finish()?).await?;
+            w.write_all(b"0\r\n\r\n").await?;
+            w.flush().await?;
+            Ok(Flow::KeepAlive)
+        }
         Action::BadChunked => {
             w.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nnot a chunk\r\n")
                 .await?;
@@ -621,6 +645,17 @@ async fn act<C: Conn>(conn: &mut BufReader<C>, action: Action) -> std::io::Resul
             Ok(Flow::Close(Close::Fin))
         }
     }
+}
+
+/// Writes one chunk of a chunked body.
+async fn write_chunk(w: &mut (impl AsyncWrite + Unpin), data: &[u8]) -> std::io::Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    w.write_all(format!("{:x}\r\n", data.len()).as_bytes())
+        .await?;
+    w.write_all(data).await?;
+    w.write_all(b"\r\n").await
 }
 
 /// Reads and discards until the client closes the connection.

@@ -7,6 +7,7 @@ mod faults;
 mod input;
 mod interrupts;
 mod output;
+mod pipes;
 mod redirects;
 mod retries;
 mod secrets;
