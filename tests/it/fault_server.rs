@@ -29,7 +29,7 @@
 //! | `/ok` | 200, a short body |
 //! | `/status/CODE` | that status |
 //! | `/land` | 200 "landed" (a redirect target) |
-//! | `/to?LOCATION` | 302 to LOCATION, the raw query |
+//! | `/to?LOCATION` | 302 to LOCATION, the query percent-decoded (any bytes) |
 //! | `/loop` | 302 to itself |
 //! | `/hang` | reads the request, never answers |
 //! | `/hang-headers` | sends the head, then nothing |
@@ -183,7 +183,8 @@ impl FaultServer {
         format!("https://{}{}", self.tls, path)
     }
 
-    /// A URL that answers with a redirect to `location`.
+    /// A URL that answers with a redirect to `location`; `%XX` in it stands
+    /// for any byte, sent raw in the `Location` header.
     pub fn redirect_url(&self, location: &str) -> String {
         self.url(&format!("/to?{location}"))
     }
@@ -347,7 +348,7 @@ async fn serve_h2(
                 } => {
                     resp = resp.status(status);
                     if let Some(l) = location {
-                        resp = resp.header("location", l);
+                        resp = resp.header("location", l.as_slice());
                     }
                     body
                 }
@@ -388,7 +389,7 @@ impl Conn for tokio_rustls::server::TlsStream<TcpStream> {
 enum Action {
     Reply {
         status: u16,
-        location: Option<String>,
+        location: Option<Vec<u8>>,
         body: Bytes,
     },
     Hang,
@@ -412,7 +413,7 @@ fn route(path: &str) -> Action {
     let mut parts = path.trim_start_matches('/').split('/');
     let first = parts.next().unwrap_or("");
     let mut num = || parts.next().and_then(|p| p.parse::<u64>().ok());
-    let reply = |status: u16, location: Option<String>, body: &'static [u8]| Action::Reply {
+    let reply = |status: u16, location: Option<Vec<u8>>, body: &'static [u8]| Action::Reply {
         status,
         location,
         body: Bytes::from_static(body),
@@ -424,8 +425,8 @@ fn route(path: &str) -> Action {
             let code = num().filter(|c| (100..1000).contains(c)).unwrap_or(400);
             reply(code as u16, None, b"status\n")
         }
-        "to" => reply(302, Some(query.to_owned()), b""),
-        "loop" => reply(302, Some("/loop".to_owned()), b""),
+        "to" => reply(302, Some(percent_decode(query)), b""),
+        "loop" => reply(302, Some(b"/loop".to_vec()), b""),
         "hang" => Action::Hang,
         "hang-headers" => Action::HangAfterHeaders,
         "reset-headers" => Action::ResetInHeaders,
@@ -442,6 +443,29 @@ fn route(path: &str) -> Action {
         "bad-chunked" => Action::BadChunked,
         _ => reply(404, None, b"no such route\n"),
     }
+}
+
+/// `%XX` to the byte it stands for; anything else as it is.
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            Some(byte) if b[i] == b'%' => {
+                out.push(byte);
+                i += 3;
+            }
+            _ => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// HTTP/1.1: reads requests one after another and acts on each; a route that
@@ -528,12 +552,15 @@ async fn act<C: Conn>(conn: &mut BufReader<C>, action: Action) -> std::io::Resul
             let mut head = format!(
                 "HTTP/1.1 {status} X\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n",
                 body.len()
-            );
+            )
+            .into_bytes();
             if let Some(l) = location {
-                head.push_str(&format!("location: {l}\r\n"));
+                head.extend_from_slice(b"location: ");
+                head.extend_from_slice(&l);
+                head.extend_from_slice(b"\r\n");
             }
-            head.push_str("\r\n");
-            w.write_all(head.as_bytes()).await?;
+            head.extend_from_slice(b"\r\n");
+            w.write_all(&head).await?;
             w.write_all(&body).await?;
             w.flush().await?;
             Ok(Flow::KeepAlive)

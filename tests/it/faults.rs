@@ -232,3 +232,34 @@ fn ten_thousand_mixed_urls_lose_nothing() {
     assert!(!err.contains("panicked"), "{err}");
     eprintln!("10,000 mixed URLs in {took:?}: {kinds:?}");
 }
+
+#[test]
+fn a_location_in_raw_utf8_is_followed_percent_encoded() {
+    // Servers do send UTF-8 in Location; browsers and curl follow it.
+    let server = FaultServer::start();
+    let out = fanout()
+        .arg(server.redirect_url("/land/caf%C3%A9"))
+        .output()
+        .unwrap();
+    let r = &records(&out.stdout)[0];
+    assert_eq!(out.status.code(), Some(0), "{r}");
+    assert_eq!(r["redirects"], 1);
+    assert_eq!(r["final_url"], server.url("/land/caf%C3%A9"));
+    assert_eq!(server.seen()[1].path, "/land/caf%C3%A9");
+}
+
+#[test]
+fn a_location_that_is_not_utf8_is_a_redirect_error() {
+    let server = FaultServer::start();
+    let out = fanout()
+        .arg(server.redirect_url("/land/%FF"))
+        .output()
+        .unwrap();
+    let r = &records(&out.stdout)[0];
+    assert_eq!(kind(r), "redirect", "{r}");
+    assert_eq!(r["status"], 302);
+    assert_eq!(r["attempts"], 1);
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains("invalid Location"), "{message}");
+    assert_eq!(server.seen().len(), 1, "nothing followed");
+}
