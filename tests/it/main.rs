@@ -8,6 +8,7 @@ mod input;
 mod interrupts;
 mod output;
 mod pipes;
+mod properties;
 mod redirects;
 mod retries;
 mod secrets;
