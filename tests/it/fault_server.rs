@@ -3,7 +3,7 @@
 //!
 //! It is kept apart from `support.rs` because it is a small HTTP/1.1 server of
 //! its own: the polite servers there cannot misbehave on purpose. One
-//! [`FaultServer`] listens on four sockets:
+//! [`FaultServer`] listens on six sockets:
 //!
 //! - `addr`: the routes below, HTTP/1.1 with keep-alive where the route is
 //!   polite;
@@ -15,7 +15,9 @@
 //!   ([`FaultServer::ca_pem`]), speaking HTTP/2 or HTTP/1.1 as the client's
 //!   ALPN asks;
 //! - `tls_misnamed`: the same with a certificate, from the same CA, for
-//!   another name.
+//!   another name;
+//! - `tls_self_signed`: the same with a self-signed certificate for 127.0.0.1
+//!   ([`FaultServer::self_signed_pem`]).
 //!
 //! Every request that reaches a route is logged ([`FaultServer::seen`]) and
 //! counted before the route acts, so a test can wait for the event
@@ -102,8 +104,13 @@ pub struct FaultServer {
     pub tls: SocketAddr,
     /// The polite routes over TLS, with a certificate for another name.
     pub tls_misnamed: SocketAddr,
-    /// The CA that issued both TLS certificates, PEM.
+    /// The polite routes over TLS, with a self-signed certificate for
+    /// 127.0.0.1.
+    pub tls_self_signed: SocketAddr,
+    /// The CA that issued the `tls` and `tls_misnamed` certificates, PEM.
     pub ca_pem: String,
+    /// The `tls_self_signed` certificate, PEM.
+    pub self_signed_pem: String,
     log: Arc<Log>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -121,7 +128,10 @@ impl FaultServer {
         let (silent, silent_addr) = bind();
         let (tls, tls_addr) = bind();
         let (misnamed, misnamed_addr) = bind();
-        let (tls_config, misnamed_config, ca_pem) = tls_configs();
+        let (self_signed, self_signed_addr) = bind();
+        let tls_setup = make_tls();
+        let (ca_pem, self_signed_pem) =
+            (tls_setup.ca_pem.clone(), tls_setup.self_signed_pem.clone());
         let log = Arc::new(Log::default());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let shared = log.clone();
@@ -138,8 +148,9 @@ impl FaultServer {
                         serve_plain(listen(main), log.clone()),
                         serve_plain(listen(other), log.clone()),
                         serve_silent(listen(silent), log.clone()),
-                        serve_tls(listen(tls), tls_config, log.clone()),
-                        serve_tls(listen(misnamed), misnamed_config, log.clone()),
+                        serve_tls(listen(tls), tls_setup.good, log.clone()),
+                        serve_tls(listen(misnamed), tls_setup.misnamed, log.clone()),
+                        serve_tls(listen(self_signed), tls_setup.self_signed, log.clone()),
                     )
                 };
                 // Whichever ends first: the listeners never end by themselves,
@@ -157,7 +168,9 @@ impl FaultServer {
             silent: silent_addr,
             tls: tls_addr,
             tls_misnamed: misnamed_addr,
+            tls_self_signed: self_signed_addr,
             ca_pem,
+            self_signed_pem,
             log,
             shutdown: Some(tx),
         }
@@ -221,10 +234,20 @@ impl Drop for FaultServer {
     }
 }
 
-/// A throwaway CA, and TLS configs (ALPN h2 and http/1.1) for a
-/// certificate it issued to 127.0.0.1 and localhost and for one it issued to
-/// another name; returns them and the CA's PEM.
-fn tls_configs() -> (Arc<rustls::ServerConfig>, Arc<rustls::ServerConfig>, String) {
+/// The servers' TLS configs (ALPN h2 and http/1.1) and the PEMs a client
+/// needs to trust them.
+struct Tls {
+    /// A certificate for 127.0.0.1 and localhost, issued by the CA.
+    good: Arc<rustls::ServerConfig>,
+    /// A certificate for another name, issued by the CA.
+    misnamed: Arc<rustls::ServerConfig>,
+    /// A self-signed certificate for 127.0.0.1, no CA involved.
+    self_signed: Arc<rustls::ServerConfig>,
+    ca_pem: String,
+    self_signed_pem: String,
+}
+
+fn make_tls() -> Tls {
     use rcgen::{
         BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
         KeyUsagePurpose,
@@ -240,13 +263,7 @@ fn tls_configs() -> (Arc<rustls::ServerConfig>, Arc<rustls::ServerConfig>, Strin
         KeyUsagePurpose::DigitalSignature,
     ];
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let config = |names: &[&str]| {
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(names)
-            .unwrap()
-            .signed_by(&key, &ca)
-            .unwrap();
+    let config = |cert: &rcgen::Certificate, key: &KeyPair| {
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
@@ -258,9 +275,23 @@ fn tls_configs() -> (Arc<rustls::ServerConfig>, Arc<rustls::ServerConfig>, Strin
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Arc::new(config)
     };
-    let good = config(&["127.0.0.1", "localhost"]);
-    let misnamed = config(&["misnamed.invalid"]);
-    (good, misnamed, ca.pem())
+    let issued = |names: &[&str]| {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(names)
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        config(&cert, &key)
+    };
+    let own = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    Tls {
+        good: issued(&["127.0.0.1", "localhost"]),
+        misnamed: issued(&["misnamed.invalid"]),
+        self_signed: config(&own.cert, &own.signing_key),
+        ca_pem: ca.pem(),
+        self_signed_pem: own.cert.pem(),
+    }
 }
 
 async fn serve_plain(listener: TcpListener, log: Arc<Log>) {

@@ -97,3 +97,32 @@ fn cacert_that_is_not_a_certificate_is_a_usage_error() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn a_self_signed_certificate_is_trusted_only_when_given() {
+    let server = FaultServer::start();
+    let url = format!("https://{}/ok", server.tls_self_signed);
+    let out = fanout().arg(&url).output().unwrap();
+    assert_eq!(kind(&records(&out.stdout)[0]), "tls");
+    // The certificate itself as --cacert, as for a development server.
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("server.pem");
+    std::fs::write(&cert, &server.self_signed_pem).unwrap();
+    let out = fanout()
+        .arg("--cacert")
+        .arg(&cert)
+        .arg(&url)
+        .output()
+        .unwrap();
+    let r = &records(&out.stdout)[0];
+    assert_eq!(out.status.code(), Some(0), "{r}");
+    fanout().args(["-k", &url]).assert().code(0);
+    // Trusting one self-signed certificate trusts no other.
+    let out = fanout()
+        .arg("--cacert")
+        .arg(&cert)
+        .arg(server.tls_url("/ok"))
+        .output()
+        .unwrap();
+    assert_eq!(kind(&records(&out.stdout)[0]), "tls");
+}
