@@ -12,8 +12,8 @@
 //! - `silent`: accepts connections and never reads or answers (hang after
 //!   accept);
 //! - `tls`: TLS with a certificate for 127.0.0.1 issued by a throwaway CA
-//!   ([`FaultServer::ca_pem`]), speaking HTTP/2 or HTTP/1.1 as the client's
-//!   ALPN asks;
+//!   ([`FaultServer::ca_pem`]), speaking HTTP/1.1 (every route) or HTTP/2
+//!   (the polite routes; the others answer 501) as the client's ALPN asks;
 //! - `tls_misnamed`: the same with a certificate, from the same CA, for
 //!   another name;
 //! - `tls_self_signed`: the same with a self-signed certificate for 127.0.0.1
