@@ -529,14 +529,17 @@ fn warn_unreadable(path: &std::path::Path, lines: &[u64], total: u64) {
     );
 }
 
+/// Parses `-H 'Name: value'`. Errors never quote the value: it may be a
+/// credential (`Authorization`, `Cookie`), and a header with no colon may be
+/// nothing but one.
 fn parse_header(h: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
     let Some((name, value)) = h.split_once(':') else {
-        bail!("invalid header `{h}`; write it as 'Name: value'");
+        bail!("invalid header (no `:`); write it as 'Name: value'");
     };
     let name = HeaderName::from_bytes(name.trim().as_bytes())
-        .map_err(|_| anyhow::anyhow!("invalid header name in `{h}`"))?;
+        .map_err(|_| anyhow::anyhow!("invalid header name `{}`", name.trim()))?;
     let value = HeaderValue::from_str(value.trim())
-        .map_err(|_| anyhow::anyhow!("invalid header value in `{h}`"))?;
+        .map_err(|_| anyhow::anyhow!("invalid value for header `{name}`"))?;
     Ok((name, value))
 }
 

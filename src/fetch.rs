@@ -489,7 +489,10 @@ impl Fetcher {
                 )));
                 return;
             }
-            let next = match location.to_str().ok().and_then(|l| url.join(l).ok()) {
+            // Not `to_str()`, which refuses non-ASCII: servers do send UTF-8
+            // here, browsers and curl follow it, and `join` percent-encodes it.
+            let location_text = std::str::from_utf8(location.as_bytes()).ok();
+            let next = match location_text.and_then(|l| url.join(l).ok()) {
                 Some(next) => next,
                 None => {
                     let shown = String::from_utf8_lossy(location.as_bytes()).into_owned();

@@ -3,14 +3,21 @@
 
 mod distributed;
 mod errors;
+mod fault_server;
+mod faults;
 mod health;
 mod input;
+mod interrupts;
 mod lists;
 mod output;
+mod pipes;
 mod politeness;
+mod properties;
 mod protection;
 mod redirects;
 mod retries;
+mod secrets;
 mod signals;
 mod support;
 mod terminal;
+mod tls;
