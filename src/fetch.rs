@@ -121,7 +121,7 @@ impl Fetcher {
         }
         if let Some(proxy) = &spec.proxy {
             let proxy = reqwest::Proxy::all(proxy.as_str())
-                .with_context(|| format!("--proxy: invalid proxy URL `{proxy}`"))?;
+                .with_context(|| format!("--proxy: invalid proxy URL `{}`", redact_str(proxy)))?;
             builder = builder.proxy(proxy);
         }
         let client = builder.build().context("cannot set up the HTTP client")?;
@@ -268,7 +268,7 @@ impl Fetcher {
                 }
             }
             tracing::debug!(
-                url = %url,
+                url = %Redacted(url),
                 attempt = attempts,
                 status = attempt.response.as_ref().map(|r| r.status.as_u16()),
                 error = attempt.failure.as_ref().map(|f| f.kind.as_str()),
@@ -618,6 +618,29 @@ impl ResponseMeta {
     }
 }
 
+/// A URL for logs: a password in it is shown as `***`.
+struct Redacted<'a>(&'a Url);
+
+impl std::fmt::Display for Redacted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.password().is_none() {
+            return f.write_str(self.0.as_str());
+        }
+        let mut u = self.0.clone();
+        let _ = u.set_password(Some("***"));
+        f.write_str(u.as_str())
+    }
+}
+
+/// [`Redacted`] for a string that may or may not parse as a URL.
+fn redact_str(s: &str) -> String {
+    match Url::parse(s) {
+        Ok(u) if u.password().is_some() => Redacted(&u).to_string(),
+        _ if s.contains('@') => "(not shown: it may hold a password)".to_owned(),
+        _ => s.to_owned(),
+    }
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -757,5 +780,23 @@ fn describe(e: &reqwest::Error) -> String {
         e.to_string()
     } else {
         parts.join(": ")
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_not_logged() {
+        let u = Url::parse("http://user:s3cret@h/x").unwrap();
+        assert_eq!(Redacted(&u).to_string(), "http://user:***@h/x");
+        let plain = Url::parse("http://h/x").unwrap();
+        assert_eq!(Redacted(&plain).to_string(), "http://h/x");
+        assert_eq!(
+            redact_str("http://u:p@proxy:3128"),
+            "http://u:***@proxy:3128/"
+        );
+        assert!(!redact_str("u:p@@bad url").contains("p@"));
     }
 }

@@ -442,6 +442,9 @@ pub fn parse_line(raw: &[u8], truncated: bool) -> Option<(String, Result<Url, St
 /// The line without surrounding whitespace (Unicode whitespace too when the
 /// line is UTF-8); `None` for blank and `#` comment lines.
 pub fn trim_line(raw: &[u8]) -> Option<&[u8]> {
+    // A byte-order mark, as some editors write at the start of a file, is
+    // not part of the URL.
+    let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
     let mut t = raw.trim_ascii();
     if let Ok(s) = std::str::from_utf8(t) {
         t = s.trim().as_bytes();
@@ -537,6 +540,14 @@ mod tests {
         ] {
             assert!(parse_line(raw, false).is_none(), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_url() {
+        let (line, url) = parse_line("\u{feff}http://a/x\r".as_bytes(), false).unwrap();
+        assert_eq!(line, "http://a/x");
+        assert!(url.is_ok());
+        assert!(parse_line("\u{feff}# comment".as_bytes(), false).is_none());
     }
 
     #[test]

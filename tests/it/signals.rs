@@ -46,6 +46,12 @@ fn sigint_cancels_hanging_requests_and_exits_130() {
     // failing the test while still catching a hang.
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert!(!err.contains("panicked"), "{err}");
+    // The summary is still printed, and says why the run ended.
+    assert!(
+        err.contains("5 URLs in") && err.contains("cancelled 5"),
+        "{err}"
+    );
+    assert!(err.contains("stopped: interrupted (SIGINT)"), "{err}");
 }
 
 #[test]
