@@ -5,22 +5,29 @@
 //! be checked (only `http`/`https`; sensitive headers dropped once the host
 //! or port changes) and counted for the record, and so one attempt's timeout
 //! covers the whole chain.
+//!
+//! `attempt.rs` is one attempt on the wire (request, redirects, body);
+//! `failure.rs` turns the HTTP stack's errors into error kinds.
 
-use std::net::SocketAddr;
+mod attempt;
+mod failure;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Client, Method, StatusCode, Url, Version};
+use reqwest::header::{self, HeaderMap};
+use reqwest::{Client, Method, Url};
 
 use crate::breaker::{Breakers, Health, Pass, RetryBudget};
-use crate::config::{Config, Dur, Size, StatusSet};
+use crate::config::{Config, Dur, StatusSet};
 use crate::input::Item;
 use crate::limit::{Pacer, host_key};
 use crate::record::{ErrorKind, Record, RecordError};
-use crate::retry::{Decision, Observed, RetryPolicy, parse_retry_after};
+use crate::retry::{Decision, Observed, RetryPolicy};
 use crate::run::Stop;
+
+use self::attempt::{Attempt, version_str};
 
 /// Headers that must not follow a redirect to another host or port.
 const SENSITIVE: [header::HeaderName; 3] = [
@@ -422,200 +429,11 @@ impl Fetcher {
             message: failed.join("; "),
         })
     }
-
-    /// One attempt: the request, its redirects and the body, all within
-    /// `--timeout`.
-    async fn attempt(&self, url: &Url) -> Attempt {
-        let mut out = Attempt {
-            request_id: self
-                .request_id
-                .as_ref()
-                .map(|_| uuid::Uuid::now_v7().to_string()),
-            ..Attempt::default()
-        };
-        let start = Instant::now();
-        let exchange = self.exchange(url, start, &mut out);
-        if tokio::time::timeout(self.timeout, exchange).await.is_err() {
-            out.failure = Some(Failure {
-                kind: ErrorKind::Timeout,
-                message: format!(
-                    "no complete response within {} (--timeout)",
-                    Dur(self.timeout)
-                ),
-                maybe_sent: true,
-            });
-        }
-        out
-    }
-
-    /// Sends the request, follows redirects, reads the body. Fills `out` as
-    /// it goes, so a timeout keeps what was learned before it.
-    async fn exchange(&self, url: &Url, start: Instant, out: &mut Attempt) {
-        let mut url = url.clone();
-        let mut method = self.method.clone();
-        let mut body = self.body.clone();
-        let mut send_sensitive = true;
-        let mut resp = loop {
-            let mut req = self.client.request(method.clone(), url.clone());
-            if send_sensitive && !self.sensitive.is_empty() {
-                req = req.headers(self.sensitive.clone());
-            }
-            if let (Some(name), Some(id)) = (&self.request_id, &out.request_id) {
-                // The same id on every hop of this attempt's redirects.
-                req = req.header(name, id.as_str());
-            }
-            if let Some(b) = &body {
-                req = req.body(b.clone());
-            }
-            let resp = match req.send().await {
-                Ok(resp) => resp,
-                Err(e) => {
-                    out.failure = Some(classify_send_error(&e));
-                    return;
-                }
-            };
-            out.response = Some(ResponseMeta::of(&resp, start));
-            let status = resp.status();
-            let follow =
-                self.max_redirects > 0 && matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
-            let location = resp.headers().get(header::LOCATION);
-            let (true, Some(location)) = (follow, location) else {
-                break resp;
-            };
-            if out.redirects >= self.max_redirects {
-                out.failure = Some(Failure::redirect(format!(
-                    "more than {} redirects (--max-redirects)",
-                    self.max_redirects
-                )));
-                return;
-            }
-            // Not `to_str()`, which refuses non-ASCII: servers do send UTF-8
-            // here, browsers and curl follow it, and `join` percent-encodes it.
-            let location_text = std::str::from_utf8(location.as_bytes()).ok();
-            let next = match location_text.and_then(|l| url.join(l).ok()) {
-                Some(next) => next,
-                None => {
-                    let shown = String::from_utf8_lossy(location.as_bytes()).into_owned();
-                    out.failure = Some(Failure::redirect(format!("invalid Location `{shown}`")));
-                    return;
-                }
-            };
-            if !matches!(next.scheme(), "http" | "https") {
-                out.failure = Some(Failure::redirect(format!(
-                    "redirect to a `{}:` URL refused; only http and https are followed",
-                    next.scheme()
-                )));
-                return;
-            }
-            if next.host_str() != url.host_str()
-                || next.port_or_known_default() != url.port_or_known_default()
-            {
-                send_sensitive = false;
-            }
-            // Browsers' and curl's rules: 303 turns anything but HEAD into
-            // GET, 301/302 turn POST into GET; 307/308 repeat the request.
-            let to_get = match status {
-                StatusCode::SEE_OTHER => method != Method::HEAD,
-                StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => method == Method::POST,
-                _ => false,
-            };
-            if to_get {
-                method = Method::GET;
-                body = None;
-            }
-            out.redirects += 1;
-            url = next;
-        };
-
-        let mut read: u64 = 0;
-        let mut kept = (self.keep_body || self.expect.is_some()).then(Vec::new);
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    let room = self.max_body - read;
-                    let take = (chunk.len() as u64).min(room) as usize;
-                    if let Some(k) = kept.as_mut() {
-                        k.extend_from_slice(&chunk[..take]);
-                    }
-                    read += take as u64;
-                    out.bytes = read;
-                    if take < chunk.len() {
-                        out.failure = Some(Failure {
-                            kind: ErrorKind::TooLarge,
-                            message: format!(
-                                "body is larger than {} (--max-body)",
-                                Size(self.max_body)
-                            ),
-                            maybe_sent: true,
-                        });
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    out.failure = Some(classify_body_error(&e));
-                    break;
-                }
-            }
-        }
-        out.body = kept;
-    }
 }
 
 enum Verdict {
     Ok,
     Failed(Observed),
-}
-
-/// What one attempt produced.
-#[derive(Default)]
-struct Attempt {
-    /// The last response's head, if any arrived.
-    response: Option<ResponseMeta>,
-    /// Redirects followed.
-    redirects: u32,
-    /// Decoded body bytes read.
-    bytes: u64,
-    /// The body, with `--body`.
-    body: Option<Vec<u8>>,
-    /// What went wrong at the transport level, if anything.
-    failure: Option<Failure>,
-    /// The id sent with this attempt (`--request-id`).
-    request_id: Option<String>,
-}
-
-struct ResponseMeta {
-    status: StatusCode,
-    url: Url,
-    version: Version,
-    content_type: Option<String>,
-    remote_addr: Option<SocketAddr>,
-    ttfb: Duration,
-    /// Parsed `Retry-After`, kept for 429 and 503 only.
-    retry_after: Option<Duration>,
-}
-
-impl ResponseMeta {
-    fn of(resp: &reqwest::Response, start: Instant) -> ResponseMeta {
-        let headers = resp.headers();
-        let status = resp.status();
-        let retry_after = match status {
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => headers
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_retry_after(v, SystemTime::now())),
-            _ => None,
-        };
-        ResponseMeta {
-            status,
-            url: resp.url().clone(),
-            version: resp.version(),
-            content_type: headers.get(header::CONTENT_TYPE).map(lossy),
-            remote_addr: resp.remote_addr(),
-            ttfb: start.elapsed(),
-            retry_after,
-        }
-    }
 }
 
 /// A URL for logs: a password in it is shown as `***`.
@@ -643,144 +461,6 @@ fn redact_str(s: &str) -> String {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn lossy(v: &HeaderValue) -> String {
-    String::from_utf8_lossy(v.as_bytes()).into_owned()
-}
-
-fn version_str(v: Version) -> &'static str {
-    match v {
-        Version::HTTP_09 => "HTTP/0.9",
-        Version::HTTP_10 => "HTTP/1.0",
-        Version::HTTP_11 => "HTTP/1.1",
-        Version::HTTP_2 => "HTTP/2",
-        Version::HTTP_3 => "HTTP/3",
-        _ => "HTTP/?",
-    }
-}
-
-/// A transport-level failure of an attempt.
-struct Failure {
-    kind: ErrorKind,
-    message: String,
-    /// False only when the request certainly never reached the server.
-    maybe_sent: bool,
-}
-
-impl Failure {
-    fn redirect(message: String) -> Failure {
-        Failure {
-            kind: ErrorKind::Redirect,
-            message,
-            maybe_sent: true,
-        }
-    }
-}
-
-/// Maps an error from sending a request (before a response head arrived).
-fn classify_send_error(e: &reqwest::Error) -> Failure {
-    let message = describe(e);
-    let (kind, maybe_sent) = if e.is_dns() {
-        (ErrorKind::Dns, false)
-    } else if e.is_connect() {
-        if e.is_timeout() {
-            (ErrorKind::Timeout, false)
-        } else if has_tls_error(e) {
-            (ErrorKind::Tls, false)
-        } else {
-            (ErrorKind::Connect, false)
-        }
-    } else if e.is_timeout() {
-        (ErrorKind::Timeout, true)
-    } else if is_malformed_response(e) {
-        (ErrorKind::Other, true)
-    } else if e.is_redirect() {
-        (ErrorKind::Redirect, true)
-    } else {
-        // Closed or reset after the request went out, before a response.
-        (ErrorKind::Connect, true)
-    };
-    let message = match kind {
-        ErrorKind::Tls => format!("TLS handshake failed: {message}"),
-        _ => message,
-    };
-    Failure {
-        kind,
-        message,
-        maybe_sent,
-    }
-}
-
-/// Maps an error while reading the body.
-fn classify_body_error(e: &reqwest::Error) -> Failure {
-    let kind = if e.is_timeout() {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Body
-    };
-    Failure {
-        kind,
-        message: describe(e),
-        maybe_sent: true,
-    }
-}
-
-fn sources(e: &reqwest::Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
-    std::iter::successors(std::error::Error::source(e), |e| e.source())
-}
-
-fn has_tls_error(e: &reqwest::Error) -> bool {
-    // rustls errors arrive wrapped in one or more `io::Error`s, whose
-    // `source()` skips the wrapped error itself: unwrap them by hand.
-    fn is_tls(mut e: &(dyn std::error::Error + 'static)) -> bool {
-        loop {
-            if e.is::<rustls::Error>() {
-                return true;
-            }
-            match e
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-            {
-                Some(inner) => e = inner,
-                None => return false,
-            }
-        }
-    }
-    sources(e).any(is_tls)
-}
-
-fn is_malformed_response(e: &reqwest::Error) -> bool {
-    sources(e).any(|s| {
-        s.downcast_ref::<hyper::Error>()
-            .is_some_and(|h| h.is_parse() || h.is_parse_status())
-    })
-}
-
-/// A one-line message from the error's causes, without reqwest's wrapper
-/// text (which repeats the URL the record already has).
-fn describe(e: &reqwest::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for s in sources(e) {
-        let text = s.to_string();
-        // Wrappers often repeat their cause's text; keep the most specific.
-        if let Some(prev) = parts.last() {
-            if prev.contains(&text) {
-                continue;
-            }
-        }
-        if !text.is_empty()
-            && text != "client error (Connect)"
-            && text != "client error (SendRequest)"
-        {
-            parts.push(text);
-        }
-    }
-    if parts.is_empty() {
-        e.to_string()
-    } else {
-        parts.join(": ")
-    }
 }
 
 #[cfg(test)]

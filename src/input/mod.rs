@@ -25,6 +25,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use reqwest::Url;
 use tokio::sync::mpsc;
 
+mod filter;
+
+use self::filter::Filters;
+pub use self::filter::{Done, Shard, fnv1a64, load_done};
+
 /// URLs sent to the pipeline per message.
 const BATCH: usize = 256;
 /// Batches buffered between the reader and the pipeline.
@@ -39,141 +44,6 @@ const READ_BUFFER: usize = 64 * 1024;
 pub struct Input {
     sources: Vec<Source>,
     filters: Filters,
-}
-
-/// Which accepted lines become work. Skipped lines keep their place in the
-/// numbering (`index`) but get no record.
-#[derive(Default)]
-struct Filters {
-    /// Keep only lines whose hash mod `n` is `k - 1`.
-    shard: Option<Shard>,
-    /// Hashes of URLs that already have a final record.
-    done: Option<HashSet<u64>>,
-    /// Hashes of URLs seen so far in this run.
-    seen: Option<HashSet<u64>>,
-}
-
-impl Filters {
-    fn keep(&mut self, hash: u64) -> bool {
-        if let Some(shard) = self.shard {
-            if !shard.contains(hash) {
-                return false;
-            }
-        }
-        if let Some(done) = &self.done {
-            if done.contains(&hash) {
-                return false;
-            }
-        }
-        match &mut self.seen {
-            Some(seen) => seen.insert(hash),
-            None => true,
-        }
-    }
-}
-
-/// `--shard K/N`: this machine's part of a list split N ways.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// 1-based shard number, 1 ≤ k ≤ n.
-    pub k: u64,
-    /// Number of shards.
-    pub n: u64,
-}
-
-impl Shard {
-    /// Whether a line with this hash belongs to this shard.
-    pub fn contains(self, hash: u64) -> bool {
-        hash % self.n == self.k - 1
-    }
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("invalid shard `{s}`; write K/N with 1 <= K <= N, e.g. 1/4");
-        let (k, n) = s.trim().split_once('/').ok_or_else(bad)?;
-        let k: u64 = k.trim().parse().map_err(|_| bad())?;
-        let n: u64 = n.trim().parse().map_err(|_| bad())?;
-        if k == 0 || n == 0 || k > n {
-            return Err(bad());
-        }
-        Ok(Shard { k, n })
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.k, self.n)
-    }
-}
-
-/// What `--skip-done` learned from an earlier output file.
-#[derive(Debug, Default)]
-pub struct Done {
-    /// Hashes of URLs that have a final record.
-    pub hashes: HashSet<u64>,
-    /// 1-based numbers of lines that are not records (a run that crashed
-    /// mid-write leaves a torn last line).
-    pub unreadable: Vec<u64>,
-    /// Lines read.
-    pub lines: u64,
-}
-
-/// Reads earlier JSON Lines output: every record whose error kind is not
-/// `cancelled` or `circuit_open` is final, and its URL is skipped on a
-/// rerun. Lines that are not records are counted, not fatal.
-pub fn load_done(mut reader: impl BufRead) -> io::Result<Done> {
-    #[derive(serde::Deserialize)]
-    struct Prev<'a> {
-        #[serde(borrow)]
-        url: std::borrow::Cow<'a, str>,
-        #[serde(borrow)]
-        error: Option<PrevError<'a>>,
-    }
-    #[derive(serde::Deserialize)]
-    struct PrevError<'a> {
-        #[serde(borrow)]
-        kind: std::borrow::Cow<'a, str>,
-    }
-
-    let mut done = Done::default();
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(done);
-        }
-        done.lines += 1;
-        let line = buf.trim_ascii();
-        if line.is_empty() {
-            continue;
-        }
-        match serde_json::from_slice::<Prev>(line) {
-            Ok(prev) => {
-                let retry = prev
-                    .error
-                    .is_some_and(|e| matches!(&*e.kind, "cancelled" | "circuit_open"));
-                if !retry {
-                    done.hashes.insert(fnv1a64(prev.url.as_bytes()));
-                }
-            }
-            Err(_) => done.unreadable.push(done.lines),
-        }
-    }
-}
-
-/// The stable 64-bit hash of a line (FNV-1a), used by `--shard`,
-/// `--dedup` and `--skip-done`. Part of the contract: N machines that run
-/// `--shard 1/N` … `--shard N/N` over the same list cover it exactly once.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
 }
 
 enum Source {

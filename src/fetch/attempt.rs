@@ -1,0 +1,221 @@
+//! One attempt on the wire: the request, its redirects and the body, within
+//! `--timeout`. Everything learned is kept in an [`Attempt`], so a timeout
+//! or an error half-way still leaves the record what did arrive.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{self, HeaderValue};
+use reqwest::{Method, StatusCode, Url, Version};
+
+use super::Fetcher;
+use super::failure::{Failure, classify_body_error, classify_send_error};
+use crate::config::{Dur, Size};
+use crate::record::ErrorKind;
+use crate::retry::parse_retry_after;
+
+impl Fetcher {
+    /// One attempt: the request, its redirects and the body, all within
+    /// `--timeout`.
+    pub(super) async fn attempt(&self, url: &Url) -> Attempt {
+        let mut out = Attempt {
+            request_id: self
+                .request_id
+                .as_ref()
+                .map(|_| uuid::Uuid::now_v7().to_string()),
+            ..Attempt::default()
+        };
+        let start = Instant::now();
+        let exchange = self.exchange(url, start, &mut out);
+        if tokio::time::timeout(self.timeout, exchange).await.is_err() {
+            out.failure = Some(Failure {
+                kind: ErrorKind::Timeout,
+                message: format!(
+                    "no complete response within {} (--timeout)",
+                    Dur(self.timeout)
+                ),
+                maybe_sent: true,
+            });
+        }
+        out
+    }
+
+    /// Sends the request, follows redirects, reads the body. Fills `out` as
+    /// it goes, so a timeout keeps what was learned before it.
+    async fn exchange(&self, url: &Url, start: Instant, out: &mut Attempt) {
+        let mut url = url.clone();
+        let mut method = self.method.clone();
+        let mut body = self.body.clone();
+        let mut send_sensitive = true;
+        let mut resp = loop {
+            let mut req = self.client.request(method.clone(), url.clone());
+            if send_sensitive && !self.sensitive.is_empty() {
+                req = req.headers(self.sensitive.clone());
+            }
+            if let (Some(name), Some(id)) = (&self.request_id, &out.request_id) {
+                // The same id on every hop of this attempt's redirects.
+                req = req.header(name, id.as_str());
+            }
+            if let Some(b) = &body {
+                req = req.body(b.clone());
+            }
+            let resp = match req.send().await {
+                Ok(resp) => resp,
+                Err(e) => {
+                    out.failure = Some(classify_send_error(&e));
+                    return;
+                }
+            };
+            out.response = Some(ResponseMeta::of(&resp, start));
+            let status = resp.status();
+            let follow =
+                self.max_redirects > 0 && matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+            let location = resp.headers().get(header::LOCATION);
+            let (true, Some(location)) = (follow, location) else {
+                break resp;
+            };
+            if out.redirects >= self.max_redirects {
+                out.failure = Some(Failure::redirect(format!(
+                    "more than {} redirects (--max-redirects)",
+                    self.max_redirects
+                )));
+                return;
+            }
+            // Not `to_str()`, which refuses non-ASCII: servers do send UTF-8
+            // here, browsers and curl follow it, and `join` percent-encodes it.
+            let location_text = std::str::from_utf8(location.as_bytes()).ok();
+            let next = match location_text.and_then(|l| url.join(l).ok()) {
+                Some(next) => next,
+                None => {
+                    let shown = String::from_utf8_lossy(location.as_bytes()).into_owned();
+                    out.failure = Some(Failure::redirect(format!("invalid Location `{shown}`")));
+                    return;
+                }
+            };
+            if !matches!(next.scheme(), "http" | "https") {
+                out.failure = Some(Failure::redirect(format!(
+                    "redirect to a `{}:` URL refused; only http and https are followed",
+                    next.scheme()
+                )));
+                return;
+            }
+            if next.host_str() != url.host_str()
+                || next.port_or_known_default() != url.port_or_known_default()
+            {
+                send_sensitive = false;
+            }
+            // Browsers' and curl's rules: 303 turns anything but HEAD into
+            // GET, 301/302 turn POST into GET; 307/308 repeat the request.
+            let to_get = match status {
+                StatusCode::SEE_OTHER => method != Method::HEAD,
+                StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => method == Method::POST,
+                _ => false,
+            };
+            if to_get {
+                method = Method::GET;
+                body = None;
+            }
+            out.redirects += 1;
+            url = next;
+        };
+
+        let mut read: u64 = 0;
+        let mut kept = (self.keep_body || self.expect.is_some()).then(Vec::new);
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = self.max_body - read;
+                    let take = (chunk.len() as u64).min(room) as usize;
+                    if let Some(k) = kept.as_mut() {
+                        k.extend_from_slice(&chunk[..take]);
+                    }
+                    read += take as u64;
+                    out.bytes = read;
+                    if take < chunk.len() {
+                        out.failure = Some(Failure {
+                            kind: ErrorKind::TooLarge,
+                            message: format!(
+                                "body is larger than {} (--max-body)",
+                                Size(self.max_body)
+                            ),
+                            maybe_sent: true,
+                        });
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    out.failure = Some(classify_body_error(&e));
+                    break;
+                }
+            }
+        }
+        out.body = kept;
+    }
+}
+
+/// What one attempt produced.
+#[derive(Default)]
+pub(super) struct Attempt {
+    /// The last response's head, if any arrived.
+    pub(super) response: Option<ResponseMeta>,
+    /// Redirects followed.
+    pub(super) redirects: u32,
+    /// Decoded body bytes read.
+    pub(super) bytes: u64,
+    /// The body, with `--body`.
+    pub(super) body: Option<Vec<u8>>,
+    /// What went wrong at the transport level, if anything.
+    pub(super) failure: Option<Failure>,
+    /// The id sent with this attempt (`--request-id`).
+    pub(super) request_id: Option<String>,
+}
+
+pub(super) struct ResponseMeta {
+    pub(super) status: StatusCode,
+    pub(super) url: Url,
+    pub(super) version: Version,
+    pub(super) content_type: Option<String>,
+    pub(super) remote_addr: Option<SocketAddr>,
+    pub(super) ttfb: Duration,
+    /// Parsed `Retry-After`, kept for 429 and 503 only.
+    pub(super) retry_after: Option<Duration>,
+}
+
+impl ResponseMeta {
+    fn of(resp: &reqwest::Response, start: Instant) -> ResponseMeta {
+        let headers = resp.headers();
+        let status = resp.status();
+        let retry_after = match status {
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => headers
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now())),
+            _ => None,
+        };
+        ResponseMeta {
+            status,
+            url: resp.url().clone(),
+            version: resp.version(),
+            content_type: headers.get(header::CONTENT_TYPE).map(lossy),
+            remote_addr: resp.remote_addr(),
+            ttfb: start.elapsed(),
+            retry_after,
+        }
+    }
+}
+
+pub(super) fn lossy(v: &HeaderValue) -> String {
+    String::from_utf8_lossy(v.as_bytes()).into_owned()
+}
+
+pub(super) fn version_str(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_11 => "HTTP/1.1",
+        Version::HTTP_2 => "HTTP/2",
+        Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/?",
+    }
+}

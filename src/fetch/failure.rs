@@ -1,0 +1,127 @@
+//! Error kinds from the HTTP stack's errors: which layer failed (DNS,
+//! connect, TLS, the response head, the body), and a one-line message.
+
+use crate::record::ErrorKind;
+
+/// A transport-level failure of an attempt.
+pub(super) struct Failure {
+    pub(super) kind: ErrorKind,
+    pub(super) message: String,
+    /// False only when the request certainly never reached the server.
+    pub(super) maybe_sent: bool,
+}
+
+impl Failure {
+    pub(super) fn redirect(message: String) -> Failure {
+        Failure {
+            kind: ErrorKind::Redirect,
+            message,
+            maybe_sent: true,
+        }
+    }
+}
+
+/// Maps an error from sending a request (before a response head arrived).
+pub(super) fn classify_send_error(e: &reqwest::Error) -> Failure {
+    let message = describe(e);
+    let (kind, maybe_sent) = if e.is_dns() {
+        (ErrorKind::Dns, false)
+    } else if e.is_connect() {
+        if e.is_timeout() {
+            (ErrorKind::Timeout, false)
+        } else if has_tls_error(e) {
+            (ErrorKind::Tls, false)
+        } else {
+            (ErrorKind::Connect, false)
+        }
+    } else if e.is_timeout() {
+        (ErrorKind::Timeout, true)
+    } else if is_malformed_response(e) {
+        (ErrorKind::Other, true)
+    } else if e.is_redirect() {
+        (ErrorKind::Redirect, true)
+    } else {
+        // Closed or reset after the request went out, before a response.
+        (ErrorKind::Connect, true)
+    };
+    let message = match kind {
+        ErrorKind::Tls => format!("TLS handshake failed: {message}"),
+        _ => message,
+    };
+    Failure {
+        kind,
+        message,
+        maybe_sent,
+    }
+}
+
+/// Maps an error while reading the body.
+pub(super) fn classify_body_error(e: &reqwest::Error) -> Failure {
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Body
+    };
+    Failure {
+        kind,
+        message: describe(e),
+        maybe_sent: true,
+    }
+}
+
+fn sources(e: &reqwest::Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    std::iter::successors(std::error::Error::source(e), |e| e.source())
+}
+
+fn has_tls_error(e: &reqwest::Error) -> bool {
+    // rustls errors arrive wrapped in one or more `io::Error`s, whose
+    // `source()` skips the wrapped error itself: unwrap them by hand.
+    fn is_tls(mut e: &(dyn std::error::Error + 'static)) -> bool {
+        loop {
+            if e.is::<rustls::Error>() {
+                return true;
+            }
+            match e
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+            {
+                Some(inner) => e = inner,
+                None => return false,
+            }
+        }
+    }
+    sources(e).any(is_tls)
+}
+
+fn is_malformed_response(e: &reqwest::Error) -> bool {
+    sources(e).any(|s| {
+        s.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_parse() || h.is_parse_status())
+    })
+}
+
+/// A one-line message from the error's causes, without reqwest's wrapper
+/// text (which repeats the URL the record already has).
+fn describe(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for s in sources(e) {
+        let text = s.to_string();
+        // Wrappers often repeat their cause's text; keep the most specific.
+        if let Some(prev) = parts.last() {
+            if prev.contains(&text) {
+                continue;
+            }
+        }
+        if !text.is_empty()
+            && text != "client error (Connect)"
+            && text != "client error (SendRequest)"
+        {
+            parts.push(text);
+        }
+    }
+    if parts.is_empty() {
+        e.to_string()
+    } else {
+        parts.join(": ")
+    }
+}
