@@ -117,6 +117,9 @@ run_tool() {
 }
 
 say "N=$N C=$C RUNS=$RUNS tools: $TOOLS; nginx on 127.0.0.1:$port"
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'),"
+machine="$machine $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) memory,"
+machine="$machine load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 : >"$work/results.tsv"
 for rep in $(seq "$RUNS"); do
     for tool in $TOOLS; do
@@ -141,9 +144,9 @@ if [[ " $TOOLS " == *" fanout "* ]]; then
 fi
 
 # --- report --------------------------------------------------------------
-python3 - "$work/results.tsv" "$N" "$C" "$RUNS" "$first" <<'EOF'
+python3 - "$work/results.tsv" "$N" "$C" "$RUNS" "$first" "$machine" <<'EOF'
 import statistics, sys
-path, n, c, runs, first = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+path, n, c, runs, first, machine = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 rows = {}
 for line in open(path):
     tool, wall, user, sys_, rss = line.split()
@@ -155,7 +158,8 @@ for tool, rs in rows.items():
         "cpu": statistics.median(cpu for _, cpu, _ in rs),
         "rss": statistics.median(r for _, _, r in rs) / 1024,
     }
-print(f"\nN={n} C={c}, medians of {runs} runs; CPU is the client's user+sys\n")
+print(f"\nN={n} C={c}, medians of {runs} runs; CPU is the client's user+sys")
+print(f"machine: {machine}\n")
 print("| tool | requests/s | CPU s | CPU µs/request | peak RSS MiB | fanout's req/s ratio | fanout's CPU ratio | fanout's RSS ratio |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 f = med.get("fanout")
@@ -164,6 +168,10 @@ for tool, m in med.items():
     if f and tool != "fanout":
         ratios = [f"{f['rps'] / m['rps']:.2f}×", f"{f['cpu'] / m['cpu']:.2f}×", f"{f['rss'] / m['rss']:.2f}×"]
     print(f"| {tool} | {m['rps']:,.0f} | {m['cpu']:.2f} | {m['cpu'] / n * 1e6:.1f} | {m['rss']:.1f} | " + " | ".join(ratios) + " |")
+print()
+for tool, rs in rows.items():
+    each = ", ".join(f"{n / w:,.0f}" for w, _, _ in rs)
+    print(f"{tool} requests/s per run: {each}")
 if first:
     print()
     for line in first.splitlines():
