@@ -113,7 +113,7 @@ pub struct Record {
     /// Attempts made; 0 when no request was made.
     pub attempts: u32,
     /// From the first attempt's start to the end, waits included.
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "ser_millis")]
     pub elapsed_ms: Duration,
     /// From the last attempt's start to its response headers.
     #[serde(serialize_with = "opt_millis")]
@@ -188,14 +188,18 @@ impl Record {
     }
 }
 
-/// Milliseconds with microsecond resolution, as a JSON number.
-fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_micros() as f64 / 1000.0)
+/// Milliseconds with microsecond resolution: how durations are written.
+pub(crate) fn millis(d: Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}
+
+fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(millis(*d))
 }
 
 fn opt_millis<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
     match d {
-        Some(d) => millis(d, s),
+        Some(d) => ser_millis(d, s),
         None => s.serialize_none(),
     }
 }
