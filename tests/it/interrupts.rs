@@ -56,13 +56,16 @@ impl Busy {
         let list = dir.path().join("urls.txt");
         let text: String = (0..URLS).map(|i| url(&server, i) + "\n").collect();
         std::fs::write(&list, text).unwrap();
-        // Hangs outlast the test and 503s wait 60 s to retry: all of those
-        // are still in flight when the signal comes.
+        // Hangs outlast the test and 503s wait up to 60 s to retry, a
+        // hundred times over (so the jittered waits cannot all be short):
+        // all of those are still in flight when the signal comes.
         let mut child = spawn(&[
             "-c",
             "200",
             "-t",
             "60s",
+            "-r",
+            "100",
             "--backoff",
             "60s",
             "--backoff-max",
