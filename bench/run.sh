@@ -9,7 +9,9 @@
 #   RUNS=9 TOOLS="fanout oha" bench/run.sh
 #
 # Settings (environment): N URLs, C concurrency, RUNS repetitions per tool,
-# TOOLS (any of: fanout oha curl), FANOUT (a prebuilt binary; otherwise
+# TOOLS (any of: fanout oha curl fanout-protected; the last is fanout with
+# --trip-after, --retry-budget, --request-id and --metrics all on, to
+# measure what they cost), FANOUT (a prebuilt binary; otherwise
 # `cargo build --release`), KEEP=1 keeps the scratch directory.
 #
 # Traffic goes only to 127.0.0.1. Installs what is missing (as root): nginx,
@@ -110,6 +112,10 @@ measure() {
 run_tool() {
     case $1 in
     fanout) measure fanout "$FANOUT" -c "$C" -i "$work/urls.txt" ;;
+    fanout-protected)
+        measure fanout-protected "$FANOUT" -c "$C" -i "$work/urls.txt" \
+            --trip-after 1000 --retry-budget 10 --request-id X-Request-Id \
+            --metrics 127.0.0.1:0 ;;
     oha) measure oha oha --no-tui -n "$N" -c "$C" --urls-from-file "$work/urls.txt" ;;
     curl) measure curl curl -s -Z --parallel-max "$C" -K "$work/curl.cfg" ;;
     *) echo "unknown tool $1" >&2; exit 2 ;;
@@ -125,12 +131,12 @@ for rep in $(seq "$RUNS"); do
     for tool in $TOOLS; do
         say "run $rep/$RUNS: $tool"
         run_tool "$tool"
-        if [ "$tool" = fanout ]; then
+        if [[ "$tool" == fanout* ]]; then
             # Every URL must have its full, ok record.
-            lines=$(wc -l <"$work/out.fanout")
-            oks=$(grep -c '"ok":true' "$work/out.fanout" || true)
+            lines=$(wc -l <"$work/out.$tool")
+            oks=$(grep -c '"ok":true' "$work/out.$tool" || true)
             if [ "$lines" != "$N" ] || [ "$oks" != "$N" ]; then
-                echo "fanout wrote $lines records, $oks ok; expected $N" >&2
+                echo "$tool wrote $lines records, $oks ok; expected $N" >&2
                 exit 1
             fi
         fi
