@@ -53,6 +53,9 @@ pub enum Health {
     Failed,
 }
 
+/// Longer than any run; stands in for durations too long to add to a clock.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// Circuit breakers for all hosts of a run.
 #[derive(Debug)]
 pub struct Breakers {
@@ -156,8 +159,10 @@ impl Breakers {
     }
 
     fn open(&self) -> State {
+        let now = Instant::now();
         State::Open {
-            until: Instant::now() + self.cooldown,
+            // A cooldown too long to represent is "for the rest of the run".
+            until: now.checked_add(self.cooldown).unwrap_or(now + FOREVER),
         }
     }
 
@@ -313,6 +318,13 @@ mod tests {
             Pass::Open,
             "retries stop too"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_endless_cooldown_does_not_overflow_the_clock() {
+        let b = Breakers::new(1, Duration::MAX);
+        b.report(H, Pass::Closed, Health::Failed);
+        assert_eq!(b.check(H), Pass::Open);
     }
 
     #[test]

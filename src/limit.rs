@@ -45,8 +45,8 @@ impl PerHost {
     /// At most `limit` per host and `concurrency` overall.
     pub fn new(limit: usize, concurrency: usize) -> Arc<PerHost> {
         Arc::new(PerHost {
-            limit,
-            global: Arc::new(Semaphore::new(concurrency)),
+            limit: limit.min(Semaphore::MAX_PERMITS),
+            global: Arc::new(Semaphore::new(concurrency.min(Semaphore::MAX_PERMITS))),
             hosts: Mutex::new(HashMap::new()),
         })
     }
@@ -104,6 +104,9 @@ impl Drop for Admission {
     }
 }
 
+/// Longer than any run; stands in for durations too long to add to a clock.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// Spaces request starts evenly: at most one per `interval`, so never more
 /// than R in any second (no burst at the start).
 pub struct Pacer {
@@ -126,7 +129,8 @@ impl Pacer {
             let mut next = self.next.lock().expect("pacer lock");
             let now = Instant::now();
             let at = next.map_or(now, |n| n.max(now));
-            *next = Some(at + self.interval);
+            // An interval too long to add to the clock: no further start.
+            *next = Some(at.checked_add(self.interval).unwrap_or(at + FOREVER));
             at
         };
         tokio::time::sleep_until(at).await;
@@ -169,6 +173,16 @@ mod tests {
         let mut at = futures::future::join_all(waits).await;
         at.sort();
         assert_eq!(at, [0, 50, 100, 150]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn absurd_rates_and_limits_do_not_panic() {
+        let pacer = Pacer::new(Duration::MAX);
+        pacer.wait().await;
+        let mut second = Box::pin(pacer.wait());
+        assert!(futures::poll!(second.as_mut()).is_pending());
+        let limits = PerHost::new(usize::MAX, usize::MAX);
+        let _ = limits.admit(Some(&Url::parse("http://a/").unwrap())).await;
     }
 
     #[test]

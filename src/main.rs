@@ -81,7 +81,10 @@ fn main() -> ExitCode {
                     .and_then(|()| writeln!(&file).map_err(serde_json::Error::io))
                 {
                     report_error(&format!("cannot write --stats: {e}"));
-                    exit = Exit::Usage;
+                    // An interruption's status says more than this does.
+                    if matches!(exit, Exit::Success | Exit::Failure) {
+                        exit = Exit::Usage;
+                    }
                 }
             }
             ExitCode::from(exit.code())

@@ -17,12 +17,9 @@ use crate::retry::parse_retry_after;
 impl Fetcher {
     /// One attempt: the request, its redirects and the body, all within
     /// `--timeout`.
-    pub(super) async fn attempt(&self, url: &Url) -> Attempt {
+    pub(super) async fn attempt(&self, url: &Url, request_id: Option<String>) -> Attempt {
         let mut out = Attempt {
-            request_id: self
-                .request_id
-                .as_ref()
-                .map(|_| uuid::Uuid::now_v7().to_string()),
+            request_id,
             ..Attempt::default()
         };
         let start = Instant::now();

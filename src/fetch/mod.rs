@@ -155,9 +155,10 @@ impl Fetcher {
         })
     }
 
-    /// Fetches one input item with all its attempts. Never fails: every
-    /// outcome, cancellation included, is a record.
-    pub async fn fetch(&self, item: Item, stop: &Stop) -> Record {
+    /// Fetches one input item with all its attempts. Every outcome,
+    /// cancellation included, is a record, except for a URL whose first
+    /// request never went out because the run stopped first (`None`).
+    pub async fn fetch(&self, item: Item, stop: &Stop) -> Option<Record> {
         let Item { index, line, url } = item;
         let url = match url {
             Ok(url) => url,
@@ -166,12 +167,16 @@ impl Fetcher {
                 if self.request_id.is_some() {
                     r.request_id = Some(None);
                 }
-                return r;
+                return Some(r);
             }
         };
         let host = self.breakers.as_ref().map(|_| host_key(&url));
         let started = Instant::now();
         let (ending, attempts, last, pass) = self.attempts(&url, host.as_deref(), stop).await;
+        if let (Ending::Cancelled, 0) = (&ending, attempts) {
+            // Stopped before its first request: the URL never started.
+            return None;
+        }
         let error = match ending {
             Ending::Final => None,
             Ending::Cancelled => Some(RecordError {
@@ -196,7 +201,7 @@ impl Fetcher {
                 breakers.report(host, pass, health);
             }
         }
-        record
+        Some(record)
     }
 
     /// Would the circuit breaker refuse this item right now? Then its
@@ -252,16 +257,29 @@ impl Fetcher {
                     }
                 }
             }
+            if stop.is_stopped() {
+                // Stopped before this attempt went out.
+                return (Ending::Cancelled, attempts, last, pass);
+            }
             attempts += 1;
             if let (1, Some(budget)) = (attempts, &self.budget) {
                 budget.first_attempt();
             }
+            let id = self
+                .request_id
+                .as_ref()
+                .map(|_| uuid::Uuid::now_v7().to_string());
             // Whichever finishes first: the attempt, or the run being stopped
             // (signal or deadline), which abandons the attempt at once.
             let attempt = tokio::select! {
                 biased;
-                _ = stop.stopped() => return (Ending::Cancelled, attempts, last, pass),
-                a = self.attempt(url) => a,
+                _ = stop.stopped() => {
+                    // The record keeps the id of the request that was cut off.
+                    let mut cut = last.unwrap_or_default();
+                    cut.request_id = id;
+                    return (Ending::Cancelled, attempts, Some(cut), pass);
+                }
+                a = self.attempt(url, id.clone()) => a,
             };
             let mut decision = match self.judge(&attempt) {
                 Verdict::Ok => Decision::Stop,

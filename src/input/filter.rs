@@ -17,19 +17,23 @@ pub(super) struct Filters {
 }
 
 impl Filters {
-    pub(super) fn keep(&mut self, hash: u64) -> bool {
+    /// Whether a line is kept. `raw` is the hash of the trimmed line's
+    /// bytes (the contract for `--shard`); `text` the hash of its text as
+    /// records show it (`url`), which is what `--skip-done` finds in an
+    /// earlier output. They differ only for lines that are not UTF-8.
+    pub(super) fn keep(&mut self, raw: u64, text: u64) -> bool {
         if let Some(shard) = self.shard {
-            if !shard.contains(hash) {
+            if !shard.contains(raw) {
                 return false;
             }
         }
         if let Some(done) = &self.done {
-            if done.contains(&hash) {
+            if done.contains(&text) {
                 return false;
             }
         }
         match &mut self.seen {
-            Some(seen) => seen.insert(hash),
+            Some(seen) => seen.insert(text),
             None => true,
         }
     }

@@ -186,7 +186,13 @@ impl Batcher {
         };
         let index = self.index;
         self.index += 1;
-        if !self.filters.keep(fnv1a64(trimmed)) {
+        let raw = fnv1a64(trimmed);
+        // Records show a line that is not UTF-8 lossily decoded.
+        let text = match std::str::from_utf8(trimmed) {
+            Ok(_) => raw,
+            Err(_) => fnv1a64(String::from_utf8_lossy(trimmed).as_bytes()),
+        };
+        if !self.filters.keep(raw, text) {
             return Ok(());
         }
         let (line, url) = classify_line(trimmed, truncated);
@@ -534,6 +540,20 @@ mod tests {
                 proptest::prop_assert_eq!(owner.len(), expected, "{:?} in shards {:?}", line, owner);
             }
         }
+    }
+
+    #[test]
+    fn skip_done_matches_lines_that_are_not_utf8_by_their_record_text() {
+        let raw = b"http://a/\xff".to_vec();
+        let shown = String::from_utf8_lossy(&raw).into_owned();
+        let mut input = Input::new();
+        input.push_reader(
+            "one",
+            std::io::Cursor::new([raw.clone(), b"\nhttp://b/\n".to_vec()].concat()),
+        );
+        input.skip_done([fnv1a64(shown.as_bytes())].into_iter().collect());
+        let (seen, _) = read(input);
+        assert_eq!(seen, [(1, "http://b/".to_string())]);
     }
 
     #[test]

@@ -124,3 +124,122 @@ fn wait_for_sigint_handler(pid: u32) {
 fn libc_sigint() -> u32 {
     Signal::SIGINT as i32 as u32
 }
+
+#[test]
+fn urls_waiting_for_a_rate_slot_are_not_started_and_get_no_record() {
+    let server = RawServer::start(Raw::Hang);
+    let urls: Vec<String> = (0..6).map(|i| server.url(&format!("/{i}"))).collect();
+    let mut args = vec!["--rate", "1/s", "-t", "60s", "--request-id", "X-Req"];
+    args.extend(urls.iter().map(String::as_str));
+    let mut child = spawn(&args);
+    server.wait_for_requests(1);
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let status = wait_with_limit(&mut child, Duration::from_secs(10)).expect("fanout exits");
+    assert_eq!(status.code(), Some(130));
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let rs = records(&out);
+    // Only the URL whose request went out has a record (the next slot is a
+    // second away); it carries the id of that cut-off request.
+    assert_eq!(rs.len(), 1, "{rs:?}");
+    assert_eq!(kind(&rs[0]), "cancelled");
+    assert_eq!(rs[0]["attempts"], 1);
+    assert!(rs[0]["request_id"].is_string(), "{}", rs[0]);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("5 URLs read but not started"), "{err}");
+}
+
+#[test]
+fn absurd_but_valid_values_do_not_panic() {
+    let server = RawServer::start(Raw::Hang);
+    for args in [
+        &["--rate", "1e-19/s", "-t", "200ms", "-r", "0"][..],
+        &[
+            "--trip-after",
+            "1",
+            "--trip-cooldown",
+            "10000000000000000000",
+            "-t",
+            "200ms",
+            "-r",
+            "0",
+        ],
+        &[
+            "-c",
+            "2305843009213693952",
+            "--per-host",
+            "1",
+            "-t",
+            "200ms",
+            "-r",
+            "0",
+        ],
+        &[
+            "--per-host",
+            "2305843009213693952",
+            "-t",
+            "200ms",
+            "-r",
+            "0",
+        ],
+    ] {
+        // The deadline ends the one that would wait a billion years.
+        let out = fanout()
+            .args(args)
+            .args(["--deadline", "1s", &server.url("/a"), &server.url("/b")])
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn sigterm_ends_a_run_whose_stdout_nobody_reads() {
+    use axum::Router;
+    use axum::routing::get;
+    let server = AppServer::start(Router::new().route("/{n}", get(|| async { "ok" })));
+    let urls: String = (0..5000).map(|i| server.url(&format!("/{i}\n"))).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    std::fs::write(&list, urls).unwrap();
+    // stdout is a pipe that is never read: the run fills it and blocks.
+    let mut child = spawn(&["-q", "-i", list.to_str().unwrap()]);
+    let wchan = format!("/proc/{}/wchan", child.id());
+    let start = Instant::now();
+    while !std::fs::read_to_string(&wchan)
+        .unwrap_or_default()
+        .contains("pipe_write")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "fanout never blocked on stdout"
+        );
+        std::thread::yield_now();
+    }
+    let sent = Instant::now();
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let status = wait_with_limit(&mut child, Duration::from_secs(10)).expect("fanout exits");
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        sent.elapsed()
+    );
+    assert_eq!(status.code(), Some(143));
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("stdout is not being read"), "{err}");
+}
