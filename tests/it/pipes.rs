@@ -22,17 +22,6 @@ fn spawn_on_stdin(args: &[&str]) -> (Child, ChildStdin, BufReader<std::process::
     (child, stdin, stdout)
 }
 
-fn stderr_of(child: &mut Child) -> String {
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    err
-}
-
 #[test]
 fn reader_going_away_under_load_ends_the_run_quietly() {
     let server = FaultServer::start();

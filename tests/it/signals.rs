@@ -1,6 +1,5 @@
 //! Stopping a run: SIGINT, SIGTERM and --deadline while requests hang.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -21,15 +20,8 @@ fn interrupt(signal: Signal, n: usize) -> (Option<i32>, Vec<serde_json::Value>, 
     kill(Pid::from_raw(child.id() as i32), signal).unwrap();
     let status = wait_with_limit(&mut child, Duration::from_secs(10)).expect("fanout exits");
     let took = sent.elapsed();
-    let mut out = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let out = stdout_of(&mut child);
+    let err = stderr_of(&mut child);
     (status.code(), records(&out), err, took)
 }
 
@@ -136,8 +128,7 @@ fn urls_waiting_for_a_rate_slot_are_not_started_and_get_no_record() {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let status = wait_with_limit(&mut child, Duration::from_secs(10)).expect("fanout exits");
     assert_eq!(status.code(), Some(130));
-    let mut out = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let out = stdout_of(&mut child);
     let rs = records(&out);
     // Only the URL whose request went out has a record (the next slot is a
     // second away); it carries the id of that cut-off request.
@@ -145,13 +136,7 @@ fn urls_waiting_for_a_rate_slot_are_not_started_and_get_no_record() {
     assert_eq!(kind(&rs[0]), "cancelled");
     assert_eq!(rs[0]["attempts"], 1);
     assert!(rs[0]["request_id"].is_string(), "{}", rs[0]);
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = stderr_of(&mut child);
     assert!(err.contains("5 URLs read but not started"), "{err}");
 }
 
@@ -234,12 +219,6 @@ fn sigterm_ends_a_run_whose_stdout_nobody_reads() {
         sent.elapsed()
     );
     assert_eq!(status.code(), Some(143));
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = stderr_of(&mut child);
     assert!(err.contains("stdout is not being read"), "{err}");
 }

@@ -288,6 +288,25 @@ pub fn wait_with_limit(child: &mut Child, limit: Duration) -> Option<std::proces
     }
 }
 
+/// The rest of a finished child's stdout.
+pub fn stdout_of(child: &mut Child) -> Vec<u8> {
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    out
+}
+
+/// The rest of a finished child's stderr.
+pub fn stderr_of(child: &mut Child) -> String {
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    err
+}
+
 /// Spawns the binary with piped stdio.
 pub fn spawn(args: &[&str]) -> Child {
     fanout_std()
