@@ -153,8 +153,8 @@ impl Metrics {
             }
         }
         self.retries.inc_by(u64::from(r.attempts.saturating_sub(1)));
-        if r.attempts > 0 && r.error_kind() != Some(ErrorKind::Cancelled) {
-            self.latency.observe(r.elapsed_ms.as_secs_f64());
+        if let Some(latency) = r.latency() {
+            self.latency.observe(latency.as_secs_f64());
         }
     }
 

@@ -166,6 +166,13 @@ impl Record {
         }
     }
 
+    /// The URL's latency for statistics: `elapsed_ms` of a URL that made a
+    /// request and ran to its end (not cancelled).
+    pub fn latency(&self) -> Option<Duration> {
+        (self.attempts > 0 && self.error_kind() != Some(ErrorKind::Cancelled))
+            .then_some(self.elapsed_ms)
+    }
+
     /// The error kind, if the record is not ok.
     pub fn error_kind(&self) -> Option<ErrorKind> {
         self.error.as_ref().map(|e| e.kind)

@@ -83,8 +83,8 @@ impl Summary {
             }
         }
         self.retries += u64::from(r.attempts.saturating_sub(1));
-        if r.attempts > 0 && r.error_kind() != Some(ErrorKind::Cancelled) {
-            let us = (r.elapsed_ms.as_micros() as u64).clamp(1, LATENCY_MAX_US);
+        if let Some(latency) = r.latency() {
+            let us = (latency.as_micros() as u64).clamp(1, LATENCY_MAX_US);
             self.latency.saturating_record(us);
         }
     }

@@ -163,11 +163,11 @@ impl Fetcher {
         let url = match url {
             Ok(url) => url,
             Err(message) => {
-                let mut r = Record::without_request(index, line, ErrorKind::InvalidUrl, message);
-                if self.request_id.is_some() {
-                    r.request_id = Some(None);
-                }
-                return Some(r);
+                let error = RecordError {
+                    kind: ErrorKind::InvalidUrl,
+                    message,
+                };
+                return Some(self.unrequested(index, line, error));
             }
         };
         let host = self.breakers.as_ref().map(|_| host_key(&url));
@@ -212,12 +212,17 @@ impl Fetcher {
         if !breakers.is_open(&host) {
             return None;
         }
-        let e = circuit_open_error(&host);
-        let mut r = Record::without_request(item.index, item.line.clone(), e.kind, e.message);
+        Some(self.unrequested(item.index, item.line.clone(), circuit_open_error(&host)))
+    }
+
+    /// The record of a URL that got no request at all; with `--request-id`
+    /// its `request_id` is `null`.
+    fn unrequested(&self, index: u64, line: String, error: RecordError) -> Record {
+        let mut r = Record::without_request(index, line, error.kind, error.message);
         if self.request_id.is_some() {
             r.request_id = Some(None);
         }
-        Some(r)
+        r
     }
 
     /// The attempts of one URL, until one is final, the run stops, or the
