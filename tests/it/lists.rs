@@ -30,10 +30,9 @@ fn shards_cover_a_list_exactly_once() {
         let out = fanout()
             .args(["--shard", &format!("{k}/3"), "-c", "16"])
             .write_stdin(list.clone())
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0));
-        let rs = records(&out.stdout);
+            .run();
+        assert_eq!(out.status, Some(0));
+        let rs = out.records;
         assert!(
             rs.len() > 50 && rs.len() < 150,
             "shard {k}/3 got {}",
@@ -60,12 +59,9 @@ fn shards_cover_a_list_exactly_once() {
 #[test]
 fn bad_shards_are_usage_errors() {
     for bad in ["0/3", "4/3", "x/y", "3"] {
-        let out = fanout()
-            .args(["--shard", bad, "http://127.0.0.1/"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad}");
-        let err = String::from_utf8(out.stderr).unwrap();
+        let out = run(["--shard", bad, "http://127.0.0.1/"]);
+        assert_eq!(out.status, Some(2), "{bad}");
+        let err = out.stderr;
         assert!(err.contains("K/N") || err.contains("shard"), "{bad}: {err}");
     }
 }
@@ -77,20 +73,16 @@ fn dedup_skips_repeated_lines() {
     let out = fanout()
         .arg("--dedup")
         .write_stdin(format!("{a}\n{b}\n  {a}  \n{b}\n{a}\n"))
-        .output()
-        .unwrap();
-    let rs = by_index(records(&out.stdout));
+        .run();
+    let rs = by_index(out.records);
     let got: Vec<(u64, &str)> = rs
         .iter()
         .map(|r| (r["index"].as_u64().unwrap(), r["url"].as_str().unwrap()))
         .collect();
     assert_eq!(got, [(0, a.as_str()), (1, b.as_str())]);
     // Without --dedup every line is fetched.
-    let out = fanout()
-        .write_stdin(format!("{a}\n{a}\n"))
-        .output()
-        .unwrap();
-    assert_eq!(records(&out.stdout).len(), 2);
+    let out = fanout().write_stdin(format!("{a}\n{a}\n")).run();
+    assert_eq!(out.records.len(), 2);
 }
 
 /// `/hang-once/{n}` hangs on its first request and answers afterwards; other
@@ -163,10 +155,9 @@ fn skip_done_reruns_exactly_the_missing_and_cancelled() {
     let out = fanout()
         .args(["--deadline", "1s", "-c", "2", "-i"])
         .arg(&list)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let first = records(&out.stdout);
+        .run();
+    assert_eq!(out.status, Some(1));
+    let first = out.records;
     let cancelled: BTreeSet<&str> = first
         .iter()
         .filter(|r| kind(r) == "cancelled")
@@ -188,12 +179,11 @@ fn skip_done_reruns_exactly_the_missing_and_cancelled() {
         .arg(&results)
         .arg("-i")
         .arg(&list)
-        .output()
-        .unwrap();
-    let err = String::from_utf8(out.stderr.clone()).unwrap();
+        .run();
+    let err = &out.stderr;
     assert!(err.contains("torn last line"), "{err}");
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    let second = records(&out.stdout);
+    assert_eq!(out.status, Some(0), "{err}");
+    let second = out.records;
     let rerun: BTreeSet<&str> = second.iter().map(|r| r["url"].as_str().unwrap()).collect();
     let mut want: BTreeSet<&str> = hang_urls.iter().map(String::as_str).collect();
     want.insert(never.as_str());
@@ -223,14 +213,9 @@ fn skip_done_with_everything_done_exits_0_without_records() {
     let url = server.url("/a");
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results.jsonl");
-    let out = fanout().arg(&url).output().unwrap();
+    let out = fanout().arg(&url).run();
     std::fs::write(&results, &out.stdout).unwrap();
-    let out = fanout()
-        .arg("--skip-done")
-        .arg(&results)
-        .arg(&url)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(out.stdout.is_empty());
+    let out = fanout().arg("--skip-done").arg(&results).arg(&url).run();
+    assert_eq!(out.status, Some(0));
+    assert!(out.records.is_empty());
 }

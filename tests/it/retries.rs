@@ -26,12 +26,9 @@ async fn flaky_route_succeeds_on_the_third_attempt() {
         .mount(&server)
         .await;
 
-    let out = fanout()
-        .args(["--backoff", "1ms", &format!("{}/flaky", server.uri())])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let r = &records(&out.stdout)[0];
+    let out = run(["--backoff", "1ms", &format!("{}/flaky", server.uri())]);
+    assert_eq!(out.status, Some(0));
+    let r = out.one();
     assert_eq!(r["attempts"], 3);
     assert_eq!(r["status"], 200);
     assert_eq!(r["bytes"], 7);
@@ -46,18 +43,15 @@ async fn retries_stop_at_the_limit_and_keep_the_last_response() {
         .expect(4)
         .mount(&server)
         .await;
-    let out = fanout()
-        .args([
-            "-r",
-            "3",
-            "--backoff",
-            "1ms",
-            &format!("{}/down", server.uri()),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r = &records(&out.stdout)[0];
+    let out = run([
+        "-r",
+        "3",
+        "--backoff",
+        "1ms",
+        &format!("{}/down", server.uri()),
+    ]);
+    assert_eq!(out.status, Some(1));
+    let r = out.one();
     assert_eq!(r["attempts"], 4);
     assert_eq!(r["status"], 503);
     assert_eq!(kind(r), "status");
@@ -71,12 +65,9 @@ async fn not_found_is_not_retried() {
         .expect(1)
         .mount(&server)
         .await;
-    let out = fanout()
-        .args(["--backoff", "1ms", &format!("{}/missing", server.uri())])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r = &records(&out.stdout)[0];
+    let out = run(["--backoff", "1ms", &format!("{}/missing", server.uri())]);
+    assert_eq!(out.status, Some(1));
+    let r = out.one();
     assert_eq!(r["attempts"], 1);
     assert_eq!(r["status"], 404);
     assert_eq!(kind(r), "status");
@@ -91,18 +82,15 @@ async fn post_is_not_retried_on_503() {
         .expect(1)
         .mount(&server)
         .await;
-    let out = fanout()
-        .args([
-            "-d",
-            "x=1",
-            "--backoff",
-            "1ms",
-            &format!("{}/submit", server.uri()),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(records(&out.stdout)[0]["attempts"], 1);
+    let out = run([
+        "-d",
+        "x=1",
+        "--backoff",
+        "1ms",
+        &format!("{}/submit", server.uri()),
+    ]);
+    assert_eq!(out.status, Some(1));
+    assert_eq!(out.one()["attempts"], 1);
 }
 
 #[tokio::test]
@@ -117,20 +105,16 @@ async fn post_is_retried_on_503_with_retry_all_methods() {
     let out = fanout()
         .args(["-X", "POST", "--retry-all-methods", "--backoff", "1ms"])
         .arg(format!("{}/submit", server.uri()))
-        .output()
-        .unwrap();
-    assert_eq!(records(&out.stdout)[0]["attempts"], 3);
+        .run();
+    assert_eq!(out.one()["attempts"], 3);
 }
 
 #[test]
 fn post_is_retried_when_the_connection_was_refused() {
     // A refused connection never reached a server: safe to retry any method.
     let url = format!("http://127.0.0.1:{}/", closed_port());
-    let out = fanout()
-        .args(["-X", "POST", "-r", "2", "--backoff", "1ms", &url])
-        .output()
-        .unwrap();
-    let r = &records(&out.stdout)[0];
+    let out = run(["-X", "POST", "-r", "2", "--backoff", "1ms", &url]);
+    let r = out.one();
     assert_eq!(kind(r), "connect");
     assert_eq!(r["attempts"], 3);
 }
@@ -163,12 +147,9 @@ fn retry_after_app(value: &'static str) -> (AppServer, Arc<Mutex<Vec<Instant>>>)
 #[test]
 fn retry_after_seconds_is_honoured_instead_of_backoff() {
     let (server, hits) = retry_after_app("1");
-    let out = fanout()
-        .args(["--backoff", "1ms", &server.url("/limited")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let r = &records(&out.stdout)[0];
+    let out = run(["--backoff", "1ms", &server.url("/limited")]);
+    assert_eq!(out.status, Some(0));
+    let r = out.one();
     assert_eq!(r["attempts"], 2);
     // The server's own clock: the retry came no sooner than asked (with a
     // little slack for clock granularity), although backoff alone would
@@ -186,12 +167,9 @@ fn retry_after_seconds_is_honoured_instead_of_backoff() {
 #[test]
 fn retry_after_longer_than_backoff_max_is_final() {
     let (server, hits) = retry_after_app("120");
-    let out = fanout()
-        .args(["--backoff-max", "2s", &server.url("/limited")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r = &records(&out.stdout)[0];
+    let out = run(["--backoff-max", "2s", &server.url("/limited")]);
+    assert_eq!(out.status, Some(1));
+    let r = out.one();
     assert_eq!(r["attempts"], 1);
     assert_eq!(r["status"], 429);
     assert_eq!(kind(r), "status");
@@ -225,11 +203,8 @@ fn retry_after_as_an_http_date_is_honoured() {
         }),
     );
     let server = AppServer::start(app);
-    let out = fanout()
-        .args(["--backoff", "1ms", &server.url("/limited")])
-        .output()
-        .unwrap();
-    assert_eq!(records(&out.stdout)[0]["attempts"], 2);
+    let out = run(["--backoff", "1ms", &server.url("/limited")]);
+    assert_eq!(out.one()["attempts"], 2);
     let hits = app_hits.lock().unwrap();
     assert!(
         hits[1] - hits[0] >= Duration::from_millis(900),

@@ -2,9 +2,10 @@
 //! real servers on 127.0.0.1 — an axum app on a thread of its own, and a raw
 //! TCP server for what a polite server never does (hang, reset mid-body).
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command as StdCommand, Stdio};
+use std::process::{Child, Command as StdCommand, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -60,6 +61,61 @@ pub fn fanout_std() -> StdCommand {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// What a finished run of the binary left behind, with stdout already
+/// parsed and checked by [`records`].
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code; `None` if a signal ended the process.
+    pub status: Option<i32>,
+    /// stdout, one record per line, in the order they were written.
+    pub records: Vec<Value>,
+    /// stdout as it was, for tests that feed it back in (`--skip-done`).
+    pub stdout: Vec<u8>,
+    /// stderr, which must be UTF-8.
+    pub stderr: String,
+}
+
+impl Run {
+    /// The only record; panics unless there is exactly one.
+    pub fn one(&self) -> &Value {
+        assert_eq!(self.records.len(), 1, "want one record: {:?}", self.records);
+        &self.records[0]
+    }
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            status: out.status.code(),
+            records: records(&out.stdout),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+            stdout: out.stdout,
+        }
+    }
+}
+
+/// Runs a configured [`fanout`] command to the end, for tests that set
+/// stdin, environment or a timeout first:
+/// `fanout().arg(url).write_stdin(list).run()`.
+pub trait RunExt {
+    fn run(&mut self) -> Run;
+}
+
+impl RunExt for Command {
+    fn run(&mut self) -> Run {
+        Run::from(self.output().expect("run fanout"))
+    }
+}
+
+/// Runs `fanout ARGS` to the end.
+pub fn run<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    fanout().args(args).run()
 }
 
 /// Parses stdout as JSON Lines, checking that every line is one whole record
