@@ -9,20 +9,17 @@ use crate::support::*;
 #[test]
 fn hanging_server_is_a_timeout() {
     let server = RawServer::start(Raw::Hang);
-    let out = fanout()
-        .args([
-            "-t",
-            "300ms",
-            "-r",
-            "1",
-            "--backoff",
-            "1ms",
-            &server.url("/hang"),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r = &records(&out.stdout)[0];
+    let out = run([
+        "-t",
+        "300ms",
+        "-r",
+        "1",
+        "--backoff",
+        "1ms",
+        &server.url("/hang"),
+    ]);
+    assert_eq!(out.status, Some(1));
+    let r = out.one();
     assert_eq!(kind(r), "timeout");
     assert_eq!(r["attempts"], 2, "timeouts are retried");
     assert!(r["status"].is_null() && r["remote_addr"].is_null());
@@ -32,9 +29,9 @@ fn hanging_server_is_a_timeout() {
 #[test]
 fn closed_port_is_a_connect_error() {
     let url = format!("http://127.0.0.1:{}/", closed_port());
-    let out = fanout().args(["-r", "0", &url]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r = &records(&out.stdout)[0];
+    let out = run(["-r", "0", &url]);
+    assert_eq!(out.status, Some(1));
+    let r = out.one();
     assert_eq!(kind(r), "connect");
     assert_eq!(r["attempts"], 1);
     assert!(r["error"]["message"].as_str().unwrap().contains("refused"));
@@ -43,11 +40,8 @@ fn closed_port_is_a_connect_error() {
 #[test]
 fn reset_mid_body_is_a_body_error() {
     let server = RawServer::start(Raw::ResetMidBody);
-    let out = fanout()
-        .args(["-r", "0", &server.url("/reset")])
-        .output()
-        .unwrap();
-    let r = &records(&out.stdout)[0];
+    let out = run(["-r", "0", &server.url("/reset")]);
+    let r = out.one();
     assert_eq!(kind(r), "body", "{r}");
     // The head arrived, so the record has the response's details.
     assert_eq!(r["status"], 200);
@@ -57,21 +51,15 @@ fn reset_mid_body_is_a_body_error() {
 #[test]
 fn reset_before_any_response_is_a_connect_error() {
     let server = RawServer::start(Raw::ResetBeforeResponse);
-    let out = fanout()
-        .args(["-r", "0", &server.url("/")])
-        .output()
-        .unwrap();
-    assert_eq!(kind(&records(&out.stdout)[0]), "connect");
+    let out = run(["-r", "0", &server.url("/")]);
+    assert_eq!(kind(out.one()), "connect");
 }
 
 #[test]
 fn garbage_instead_of_http_is_other() {
     let server = RawServer::start(Raw::Garbage);
-    let out = fanout()
-        .args(["-r", "0", &server.url("/")])
-        .output()
-        .unwrap();
-    assert_eq!(kind(&records(&out.stdout)[0]), "other");
+    let out = run(["-r", "0", &server.url("/")]);
+    assert_eq!(kind(out.one()), "other");
 }
 
 fn big_body_app() -> AppServer {
@@ -81,12 +69,9 @@ fn big_body_app() -> AppServer {
 #[test]
 fn body_over_max_body_is_too_large() {
     let server = big_body_app();
-    let out = fanout()
-        .args(["--max-body", "1KiB", &server.url("/big")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r = &records(&out.stdout)[0];
+    let out = run(["--max-body", "1KiB", &server.url("/big")]);
+    assert_eq!(out.status, Some(1));
+    let r = out.one();
     assert_eq!(kind(r), "too_large");
     assert_eq!(r["status"], 200);
     assert_eq!(r["bytes"], 1024);
@@ -96,12 +81,9 @@ fn body_over_max_body_is_too_large() {
 #[test]
 fn body_within_max_body_is_fine() {
     let server = big_body_app();
-    let out = fanout()
-        .args(["--max-body", "100KB", &server.url("/big")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(records(&out.stdout)[0]["bytes"], 100_000);
+    let out = run(["--max-body", "100KB", &server.url("/big")]);
+    assert_eq!(out.status, Some(0));
+    assert_eq!(out.one()["bytes"], 100_000);
 }
 
 #[test]
@@ -117,12 +99,9 @@ fn exit_status_is_0_when_everything_is_ok() {
 #[test]
 fn exit_status_is_1_when_one_url_fails() {
     let server = AppServer::start(Router::new().route("/ok", get(|| async { "ok" })));
-    let out = fanout()
-        .args([server.url("/ok"), server.url("/missing")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(records(&out.stdout).len(), 2);
+    let out = run([server.url("/ok"), server.url("/missing")]);
+    assert_eq!(out.status, Some(1));
+    assert_eq!(out.records.len(), 2);
 }
 
 #[test]
@@ -144,17 +123,14 @@ fn usage_errors_exit_2_with_one_line() {
         &["--no-such-flag"],
         &["-i", "/nonexistent/urls.txt"],
     ] {
-        let out = fanout().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-        let err = String::from_utf8(out.stderr).unwrap();
+        let out = run(args);
+        assert_eq!(out.status, Some(2), "{args:?}");
+        assert!(out.records.is_empty(), "{args:?}");
+        let err = out.stderr;
         assert!(!err.contains("panicked"), "{err}");
     }
-    let out = fanout()
-        .args(["-i", "/nonexistent/urls.txt"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8(out.stderr).unwrap();
+    let out = run(["-i", "/nonexistent/urls.txt"]);
+    let err = out.stderr;
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("/nonexistent/urls.txt"), "{err}");
 }
@@ -162,10 +138,10 @@ fn usage_errors_exit_2_with_one_line() {
 #[test]
 fn no_urls_at_all_is_a_usage_error() {
     for stdin in ["", "\n\n", "# only\n   # comments\n\n"] {
-        let out = fanout().write_stdin(stdin).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{stdin:?}");
-        assert!(out.stdout.is_empty());
-        let err = String::from_utf8(out.stderr).unwrap();
+        let out = fanout().write_stdin(stdin).run();
+        assert_eq!(out.status, Some(2), "{stdin:?}");
+        assert!(out.records.is_empty());
+        let err = out.stderr;
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains("no URLs"), "{err}");
     }

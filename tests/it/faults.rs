@@ -120,11 +120,10 @@ fn every_fault_gets_its_error_kind() {
     let out = fanout()
         .args(flags("1s", 10))
         .args(cases.iter().map(|c| &c.url))
-        .output()
-        .unwrap();
+        .run();
     let took = started.elapsed();
-    assert_eq!(out.status.code(), Some(1));
-    let rs = by_index(records(&out.stdout));
+    assert_eq!(out.status, Some(1));
+    let rs = by_index(out.records);
     assert_eq!(rs.len(), cases.len());
     for (case, r) in cases.iter().zip(&rs) {
         check(case, r, 10);
@@ -154,7 +153,7 @@ fn every_fault_gets_its_error_kind() {
     );
     // Two 1 s attempts for the slow ones, all in parallel.
     assert!(took < Duration::from_secs(10), "took {took:?}");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = &out.stderr;
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -192,11 +191,10 @@ fn ten_thousand_mixed_urls_lose_nothing() {
         .args(flags("2s", 3))
         .args(["-c", "200", "-i"])
         .arg(&list)
-        .output()
-        .unwrap();
+        .run();
     let took = started.elapsed();
-    assert_eq!(out.status.code(), Some(1));
-    let rs = records(&out.stdout);
+    assert_eq!(out.status, Some(1));
+    let rs = out.records;
     assert_eq!(rs.len(), N, "one record per URL");
     let mut by_index: BTreeMap<u64, &Value> = BTreeMap::new();
     for r in &rs {
@@ -226,7 +224,7 @@ fn ten_thousand_mixed_urls_lose_nothing() {
         took < Duration::from_secs(60),
         "took {took:?}, kinds {kinds:?}"
     );
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = &out.stderr;
     assert!(!err.contains("panicked"), "{err}");
     eprintln!("10,000 mixed URLs in {took:?}: {kinds:?}");
 }
@@ -235,12 +233,9 @@ fn ten_thousand_mixed_urls_lose_nothing() {
 fn a_location_in_raw_utf8_is_followed_percent_encoded() {
     // Servers do send UTF-8 in Location; browsers and curl follow it.
     let server = FaultServer::start();
-    let out = fanout()
-        .arg(server.redirect_url("/land/caf%C3%A9"))
-        .output()
-        .unwrap();
-    let r = &records(&out.stdout)[0];
-    assert_eq!(out.status.code(), Some(0), "{r}");
+    let out = fanout().arg(server.redirect_url("/land/caf%C3%A9")).run();
+    let r = out.one();
+    assert_eq!(out.status, Some(0), "{r}");
     assert_eq!(r["redirects"], 1);
     assert_eq!(r["final_url"], server.url("/land/caf%C3%A9"));
     assert_eq!(server.seen()[1].path, "/land/caf%C3%A9");
@@ -249,11 +244,8 @@ fn a_location_in_raw_utf8_is_followed_percent_encoded() {
 #[test]
 fn a_location_that_is_not_utf8_is_a_redirect_error() {
     let server = FaultServer::start();
-    let out = fanout()
-        .arg(server.redirect_url("/land/%FF"))
-        .output()
-        .unwrap();
-    let r = &records(&out.stdout)[0];
+    let out = fanout().arg(server.redirect_url("/land/%FF")).run();
+    let r = out.one();
     assert_eq!(kind(r), "redirect", "{r}");
     assert_eq!(r["status"], 302);
     assert_eq!(r["attempts"], 1);

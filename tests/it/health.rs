@@ -24,12 +24,9 @@ fn health_app() -> AppServer {
 #[test]
 fn expect_passes_when_the_body_matches() {
     let server = health_app();
-    let out = fanout()
-        .args(["--expect", r#""status":"UP""#, &server.url("/health")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let r = &records(&out.stdout)[0];
+    let out = run(["--expect", r#""status":"UP""#, &server.url("/health")]);
+    assert_eq!(out.status, Some(0));
+    let r = out.one();
     assert_eq!(r["ok"], true);
     assert!(
         r.get("body").is_none(),
@@ -40,12 +37,9 @@ fn expect_passes_when_the_body_matches() {
 #[test]
 fn expect_fails_with_an_assertion_error() {
     let server = health_app();
-    let out = fanout()
-        .args(["--expect", "DOWN", &server.url("/health")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r = &records(&out.stdout)[0];
+    let out = run(["--expect", "DOWN", &server.url("/health")]);
+    assert_eq!(out.status, Some(1));
+    let r = out.one();
     assert_eq!(kind(r), "assertion");
     assert_eq!(r["status"], 200);
     assert_eq!(r["attempts"], 1, "assertions are not retried");
@@ -56,22 +50,16 @@ fn expect_fails_with_an_assertion_error() {
 #[test]
 fn a_wrong_status_is_reported_as_status_not_assertion() {
     let server = health_app();
-    let out = fanout()
-        .args(["--expect", "UP", &server.url("/nope")])
-        .output()
-        .unwrap();
-    assert_eq!(kind(&records(&out.stdout)[0]), "status");
+    let out = run(["--expect", "UP", &server.url("/nope")]);
+    assert_eq!(kind(out.one()), "status");
 }
 
 #[test]
 fn slow_fails_and_says_by_how_much() {
     let server = health_app();
-    let out = fanout()
-        .args(["--slow", "100ms", &server.url("/sluggish")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r = &records(&out.stdout)[0];
+    let out = run(["--slow", "100ms", &server.url("/sluggish")]);
+    assert_eq!(out.status, Some(1));
+    let r = out.one();
     assert_eq!(kind(r), "assertion");
     let msg = r["error"]["message"].as_str().unwrap();
     assert!(msg.contains("over --slow 100ms"), "{msg}");
@@ -97,19 +85,13 @@ fn slow_and_expect_pass_together() {
 #[test]
 fn both_failed_checks_are_named() {
     let server = health_app();
-    let out = fanout()
-        .args([
-            "--slow",
-            "50ms",
-            "--expect",
-            "DOWN",
-            &server.url("/sluggish"),
-        ])
-        .output()
-        .unwrap();
-    let msg = records(&out.stdout)[0]["error"]["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let out = run([
+        "--slow",
+        "50ms",
+        "--expect",
+        "DOWN",
+        &server.url("/sluggish"),
+    ]);
+    let msg = out.one()["error"]["message"].as_str().unwrap().to_owned();
     assert!(msg.contains("--expect") && msg.contains("--slow"), "{msg}");
 }

@@ -26,9 +26,9 @@ fn invalid_lines_become_invalid_url_records_and_the_run_goes_on() {
     stdin.extend_from_slice(b"http://127.0.0.1/\xff\xfe\n");
     writeln!(stdin, "{}\r", server.url("/5")).unwrap();
 
-    let out = fanout().write_stdin(stdin).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let rs = by_index(records(&out.stdout));
+    let out = fanout().write_stdin(stdin).run();
+    assert_eq!(out.status, Some(1));
+    let rs = by_index(out.records);
     let summary: Vec<(u64, &str, &str)> = rs
         .iter()
         .map(|r| {
@@ -73,10 +73,9 @@ fn index_runs_across_args_then_files_then_stdin() {
         .arg(&file)
         .args(["-i", "-"])
         .write_stdin(format!("{}\n", server.url("/3")))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let rs = by_index(records(&out.stdout));
+        .run();
+    assert_eq!(out.status, Some(0));
+    let rs = by_index(out.records);
     let pairs: Vec<(u64, String)> = rs
         .iter()
         .map(|r| {
@@ -96,9 +95,8 @@ fn stdin_is_not_read_when_urls_come_from_arguments() {
     let out = fanout()
         .arg(server.url("/0"))
         .write_stdin(format!("{}\n", server.url("/1")))
-        .output()
-        .unwrap();
-    assert_eq!(records(&out.stdout).len(), 1);
+        .run();
+    assert_eq!(out.records.len(), 1);
 }
 
 #[test]
@@ -128,7 +126,7 @@ fn first_record_arrives_before_stdin_is_closed() {
 #[test]
 fn a_last_line_without_newline_counts() {
     let server = ok_app();
-    let out = fanout().write_stdin(server.url("/0")).output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(records(&out.stdout).len(), 1);
+    let out = fanout().write_stdin(server.url("/0")).run();
+    assert_eq!(out.status, Some(0));
+    assert_eq!(out.records.len(), 1);
 }

@@ -31,15 +31,17 @@ fn completion_order_by_default_input_order_with_ordered() {
         server.url("/delay/300"),
     ];
 
-    let out = fanout().args(&urls).output().unwrap();
-    let order: Vec<u64> = records(&out.stdout)
+    let out = run(&urls);
+    let order: Vec<u64> = out
+        .records
         .iter()
         .map(|r| r["index"].as_u64().unwrap())
         .collect();
     assert_eq!(order, [1, 2, 0], "records come as they finish");
 
-    let out = fanout().arg("--ordered").args(&urls).output().unwrap();
-    let order: Vec<u64> = records(&out.stdout)
+    let out = fanout().arg("--ordered").args(&urls).run();
+    let order: Vec<u64> = out
+        .records
         .iter()
         .map(|r| r["index"].as_u64().unwrap())
         .collect();
@@ -57,8 +59,8 @@ fn a_record_describes_the_response() {
             )
         }),
     ));
-    let out = fanout().arg(server.url("/json")).output().unwrap();
-    let r = &records(&out.stdout)[0];
+    let out = fanout().arg(server.url("/json")).run();
+    let r = out.one();
     assert_eq!(r["index"], 0);
     assert_eq!(r["url"], server.url("/json"));
     assert_eq!(r["final_url"], server.url("/json"));
@@ -85,16 +87,13 @@ fn body_is_text_or_base64() {
             .route("/text", get(|| async { "héllo" }))
             .route("/bin", get(|| async { vec![0u8, 0xff, 0xfe, 1] })),
     );
-    let out = fanout()
-        .args([
-            "--body",
-            "--ordered",
-            &server.url("/text"),
-            &server.url("/bin"),
-        ])
-        .output()
-        .unwrap();
-    let rs = records(&out.stdout);
+    let out = run([
+        "--body",
+        "--ordered",
+        &server.url("/text"),
+        &server.url("/bin"),
+    ]);
+    let rs = out.records;
     assert_eq!(rs[0]["body"], "héllo");
     assert!(rs[0].get("body_encoding").is_none());
     assert_eq!(rs[1]["body"], "AP/+AQ==");
@@ -122,11 +121,8 @@ fn gzip_bodies_are_decoded() {
             }
         }),
     ));
-    let out = fanout()
-        .args(["--body", &server.url("/gz")])
-        .output()
-        .unwrap();
-    let r = &records(&out.stdout)[0];
+    let out = run(["--body", &server.url("/gz")]);
+    let r = out.one();
     assert_eq!(r["bytes"], 600, "bytes counts the decoded body");
     assert_eq!(r["body"], "hello ".repeat(100));
     let asked = asked.lock().unwrap();

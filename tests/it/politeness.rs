@@ -76,9 +76,9 @@ fn per_host_caps_one_host_while_another_proceeds() {
     args.extend(["-t".into(), "20s".into()]);
     args.extend((0..N).map(|i| slow.url(&format!("/{i}"))));
     args.extend((0..N).map(|i| fast.url(&format!("/{i}"))));
-    let out = fanout().args(&args).output().unwrap();
+    let out = run(&args);
 
-    let rs = records(&out.stdout);
+    let rs = out.records;
     assert_eq!(rs.len(), 2 * N);
     assert!(
         rs.iter().all(|r| r["ok"] == true),
@@ -89,7 +89,7 @@ fn per_host_caps_one_host_while_another_proceeds() {
     assert!((1..=2).contains(&peak), "{peak} in flight on the slow host");
     assert_eq!(slow_gauge.total.load(Ordering::SeqCst), N);
     assert!(fast_gauge.peak.load(Ordering::SeqCst) <= 2);
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status, Some(0));
 }
 
 #[test]
@@ -109,12 +109,8 @@ fn concurrency_caps_everything_in_flight() {
         }),
     ));
     let urls: String = (0..40).map(|i| server.url(&format!("/{i}\n"))).collect();
-    let out = fanout()
-        .args(["-c", "3"])
-        .write_stdin(urls)
-        .output()
-        .unwrap();
-    assert_eq!(records(&out.stdout).len(), 40);
+    let out = fanout().args(["-c", "3"]).write_stdin(urls).run();
+    assert_eq!(out.records.len(), 40);
     assert_eq!(gauge.peak.load(Ordering::SeqCst), 3);
 }
 
@@ -133,12 +129,8 @@ fn rate_spaces_request_starts() {
         }),
     ));
     let urls: String = (0..20).map(|i| server.url(&format!("/{i}\n"))).collect();
-    let out = fanout()
-        .args(["--rate", "10"])
-        .write_stdin(urls)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let out = fanout().args(["--rate", "10"]).write_stdin(urls).run();
+    assert_eq!(out.status, Some(0));
     let hits = hits.lock().unwrap();
     assert_eq!(hits.len(), 20);
     // 20 starts at 10/s: 19 intervals of 100 ms, by the server's clock.
@@ -163,19 +155,16 @@ fn retries_count_against_the_rate() {
             }
         }),
     ));
-    let out = fanout()
-        .args([
-            "--rate",
-            "600/m",
-            "-r",
-            "4",
-            "--backoff",
-            "1ms",
-            &server.url("/down"),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(records(&out.stdout)[0]["attempts"], 5);
+    let out = run([
+        "--rate",
+        "600/m",
+        "-r",
+        "4",
+        "--backoff",
+        "1ms",
+        &server.url("/down"),
+    ]);
+    assert_eq!(out.one()["attempts"], 5);
     let hits = hits.lock().unwrap();
     let span = *hits.last().unwrap() - hits[0];
     assert!(span >= Duration::from_millis(360), "5 attempts in {span:?}");

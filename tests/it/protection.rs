@@ -61,10 +61,9 @@ fn breaker_trips_a_failing_host_and_spares_a_healthy_one() {
             "--ordered",
         ])
         .args(&urls)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let rs = records(&out.stdout);
+        .run();
+    assert_eq!(out.status, Some(1));
+    let rs = out.records;
     let bad_kinds: Vec<&str> = rs
         .iter()
         .filter(|r| r["url"].as_str().unwrap().starts_with(&bad.url("/")))
@@ -87,7 +86,7 @@ fn breaker_trips_a_failing_host_and_spares_a_healthy_one() {
             .filter(|r| r["url"].as_str().unwrap().starts_with(&good.url("/")))
             .all(|r| r["ok"] == true)
     );
-    let err = String::from_utf8(out.stderr).unwrap();
+    let err = out.stderr;
     assert!(err.contains("circuit opened for: 127.0.0.1:"), "{err}");
 }
 
@@ -162,9 +161,8 @@ fn retry_budget_caps_retries_across_the_run() {
         .arg("--stats")
         .arg(&stats)
         .write_stdin(urls)
-        .output()
-        .unwrap();
-    let rs = records(&out.stdout);
+        .run();
+    let rs = out.records;
     assert_eq!(rs.len(), 200);
     let retries: u64 = rs.iter().map(|r| r["attempts"].as_u64().unwrap() - 1).sum();
     assert!(
@@ -180,7 +178,7 @@ fn retry_budget_caps_retries_across_the_run() {
     assert_eq!(s["retries"], retries);
     let refused = s["retries_refused"].as_u64().unwrap();
     assert!(refused > 0);
-    let err = String::from_utf8(out.stderr).unwrap();
+    let err = out.stderr;
     assert!(
         err.contains(&format!("{refused} refused by --retry-budget")),
         "{err}"
@@ -244,10 +242,9 @@ fn request_ids_are_fresh_per_attempt_and_match_the_record() {
             "--ordered",
         ])
         .args([server.url("/flaky"), server.url("/hop"), "not a url".into()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let rs = records(&out.stdout);
+        .run();
+    assert_eq!(out.status, Some(1));
+    let rs = out.records;
     let seen = seen.lock().unwrap();
     let ids: Vec<&str> = seen.iter().map(|(_, id)| id.as_str()).collect();
     for id in &ids {
@@ -350,13 +347,10 @@ fn metrics_address_in_use_is_a_usage_error_before_any_request() {
     let (server, hits) = failing_host(0);
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
-    let out = fanout()
-        .args(["--metrics", &addr.to_string(), &server.url("/x")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty());
-    let err = String::from_utf8(out.stderr).unwrap();
+    let out = run(["--metrics", &addr.to_string(), &server.url("/x")]);
+    assert_eq!(out.status, Some(2));
+    assert!(out.records.is_empty());
+    let err = out.stderr;
     assert!(
         err.contains("--metrics") && err.lines().count() == 1,
         "{err}"

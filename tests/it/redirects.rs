@@ -56,13 +56,9 @@ fn cross_host_redirect_drops_credentials() {
     let (target, seen) = landing();
     // Another port on the same address is another host.
     let origin = redirector(target.url("/land"));
-    let out = fanout()
-        .args(SECRETS)
-        .arg(origin.url("/go"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let r = &records(&out.stdout)[0];
+    let out = fanout().args(SECRETS).arg(origin.url("/go")).run();
+    assert_eq!(out.status, Some(0));
+    let r = out.one();
     assert_eq!(r["redirects"], 1);
     assert_eq!(r["final_url"], target.url("/land"));
     assert_eq!(r["url"], origin.url("/go"));
@@ -82,9 +78,8 @@ fn same_host_redirect_keeps_credentials() {
     let out = fanout()
         .args(SECRETS)
         .arg(format!("{}?next=1", target.url("/land")))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+        .run();
+    assert_eq!(out.status, Some(0));
     let seen = seen.lock().unwrap();
     assert_eq!(seen[0].1[header::AUTHORIZATION], "Bearer s3cret");
     assert_eq!(seen[0].1[header::COOKIE], "session=abc");
@@ -93,11 +88,8 @@ fn same_host_redirect_keeps_credentials() {
 #[test]
 fn post_becomes_get_after_303() {
     let server = redirector(String::new());
-    let out = fanout()
-        .args(["-d", "a=1", &server.url("/see-other")])
-        .output()
-        .unwrap();
-    let r = &records(&out.stdout)[0];
+    let out = run(["-d", "a=1", &server.url("/see-other")]);
+    let r = out.one();
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["redirects"], 1);
     assert_eq!(r["final_url"], server.url("/land"));
@@ -106,12 +98,9 @@ fn post_becomes_get_after_303() {
 #[test]
 fn redirect_loop_is_a_redirect_error() {
     let server = redirector(String::new());
-    let out = fanout()
-        .args(["--max-redirects", "3", &server.url("/loop")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r = &records(&out.stdout)[0];
+    let out = run(["--max-redirects", "3", &server.url("/loop")]);
+    assert_eq!(out.status, Some(1));
+    let r = out.one();
     assert_eq!(kind(r), "redirect");
     assert_eq!(r["redirects"], 3);
     assert_eq!(r["attempts"], 1, "redirect errors are not retried");
@@ -126,8 +115,8 @@ fn redirect_loop_is_a_redirect_error() {
 #[test]
 fn redirect_to_a_file_url_is_refused() {
     let server = redirector(String::new());
-    let out = fanout().arg(server.url("/file")).output().unwrap();
-    let r = &records(&out.stdout)[0];
+    let out = fanout().arg(server.url("/file")).run();
+    let r = out.one();
     assert_eq!(kind(r), "redirect");
     assert!(
         r["error"]["message"].as_str().unwrap().contains("file:"),
@@ -138,23 +127,17 @@ fn redirect_to_a_file_url_is_refused() {
 #[test]
 fn max_redirects_0_keeps_the_redirect_response() {
     let server = redirector(String::new());
-    let out = fanout()
-        .args(["--max-redirects", "0", &server.url("/see-other")])
-        .output()
-        .unwrap();
-    let r = &records(&out.stdout)[0];
+    let out = run(["--max-redirects", "0", &server.url("/see-other")]);
+    let r = out.one();
     assert_eq!(r["status"], 303);
     assert_eq!(r["redirects"], 0);
     assert_eq!(kind(r), "status");
-    let out = fanout()
-        .args([
-            "--max-redirects",
-            "0",
-            "--accept",
-            "300-399",
-            &server.url("/see-other"),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let out = run([
+        "--max-redirects",
+        "0",
+        "--accept",
+        "300-399",
+        &server.url("/see-other"),
+    ]);
+    assert_eq!(out.status, Some(0));
 }

@@ -29,9 +29,8 @@ fn cross_host_redirect_drops_every_credential_header() {
     let out = fanout()
         .args(credential_args())
         .arg(server.redirect_url(&server.other_url("/land")))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+        .run();
+    assert_eq!(out.status, Some(0));
     let seen = server.seen();
     assert_eq!(seen.len(), 2, "{seen:?}");
     let (first, landed) = (&seen[0], &seen[1]);
@@ -51,9 +50,8 @@ fn same_host_redirect_keeps_every_credential_header() {
     let out = fanout()
         .args(credential_args())
         .arg(server.redirect_url("/land"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+        .run();
+    assert_eq!(out.status, Some(0));
     let seen = server.seen();
     let landed = seen.last().unwrap();
     assert_eq!(landed.path, "/land");
@@ -76,9 +74,9 @@ fn redirects_lead_only_to_http_and_https() {
         "unix:/var/run/docker.sock",
     ];
     let urls: Vec<String> = targets.iter().map(|t| server.redirect_url(t)).collect();
-    let out = fanout().arg("--ordered").args(&urls).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let rs = records(&out.stdout);
+    let out = fanout().arg("--ordered").args(&urls).run();
+    assert_eq!(out.status, Some(1));
+    let rs = out.records;
     assert_eq!(rs.len(), targets.len());
     for (r, target) in rs.iter().zip(targets) {
         let scheme = &target[..target.find(':').unwrap() + 1];
@@ -111,17 +109,16 @@ fn logged_run(server: &FaultServer, ca: &PathBuf, log: (&str, Option<&str>)) -> 
             server.redirect_url(&server.other_url("/land")),
             server.url("/status/503"),
         ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let rs = records(&out.stdout);
+        .run();
+    assert_eq!(out.status, Some(1));
+    let rs = out.records;
     assert_eq!(rs.iter().filter(|r| r["ok"] == true).count(), 3, "{rs:?}");
     let tls = rs
         .iter()
         .find(|r| r["url"] == server.tls_url("/ok"))
         .unwrap();
     assert_eq!(tls["http_version"], "HTTP/2", "{tls}");
-    String::from_utf8(out.stderr).unwrap()
+    out.stderr
 }
 
 #[test]
@@ -158,12 +155,9 @@ fn a_malformed_credential_header_is_not_echoed() {
         format!("Bearer {}", SECRETS[0]),
         format!("Cookie: a={}\r\nX-Injected: 1", SECRETS[1]),
     ] {
-        let out = fanout()
-            .args(["-H", &header, "http://127.0.0.1:9/"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{header:?}");
-        let err = String::from_utf8(out.stderr).unwrap();
+        let out = run(["-H", &header, "http://127.0.0.1:9/"]);
+        assert_eq!(out.status, Some(2), "{header:?}");
+        let err = out.stderr;
         assert_eq!(err.lines().count(), 1, "{err}");
         for secret in SECRETS {
             assert!(!err.contains(secret), "usage error echoes a secret: {err}");

@@ -57,19 +57,16 @@ fn sigterm_exits_143() {
 #[test]
 fn deadline_cancels_what_is_in_flight_and_exits_1() {
     let server = RawServer::start(Raw::Hang);
-    let out = fanout()
-        .args([
-            "--deadline",
-            "300ms",
-            "-t",
-            "60s",
-            &server.url("/a"),
-            &server.url("/b"),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let rs = records(&out.stdout);
+    let out = run([
+        "--deadline",
+        "300ms",
+        "-t",
+        "60s",
+        &server.url("/a"),
+        &server.url("/b"),
+    ]);
+    assert_eq!(out.status, Some(1));
+    let rs = out.records;
     assert_eq!(rs.len(), 2);
     for r in &rs {
         assert_eq!(kind(r), "cancelled");
@@ -179,11 +176,10 @@ fn absurd_but_valid_values_do_not_panic() {
             .args(args)
             .args(["--deadline", "1s", &server.url("/a"), &server.url("/b")])
             .timeout(Duration::from_secs(20))
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
+            .run();
+        let err = &out.stderr;
         assert!(!err.contains("panicked"), "{args:?}: {err}");
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(out.status, Some(1), "{args:?}: {err}");
     }
 }
 

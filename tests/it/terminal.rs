@@ -46,8 +46,8 @@ fn shell_quote(s: &str) -> String {
 #[test]
 fn auto_format_is_jsonl_in_a_pipe() {
     let server = app();
-    let out = fanout().args(["-q", &server.url("/ok")]).output().unwrap();
-    assert_eq!(records(&out.stdout).len(), 1);
+    let out = run(["-q", &server.url("/ok")]);
+    assert_eq!(out.records.len(), 1);
 }
 
 #[test]
@@ -221,13 +221,8 @@ fn stats_file_matches_the_records() {
         server.url("/missing"),
         "nope".into(),
     ];
-    let out = fanout()
-        .arg("--stats")
-        .arg(&stats)
-        .args(&urls)
-        .output()
-        .unwrap();
-    let rs = records(&out.stdout);
+    let out = fanout().arg("--stats").arg(&stats).args(&urls).run();
+    let rs = out.records;
     let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
     assert_eq!(s["urls"], rs.len());
     assert_eq!(s["ok"], rs.iter().filter(|r| r["ok"] == true).count());
@@ -253,7 +248,7 @@ fn stats_file_matches_the_records() {
         "max {max} vs {slowest}"
     );
     // The same summary on stderr.
-    let err = String::from_utf8(out.stderr).unwrap();
+    let err = out.stderr;
     assert!(
         err.contains("4 URLs in") && err.contains("2 ok, 2 failed"),
         "{err}"
@@ -295,9 +290,8 @@ fn secrets_never_appear_in_debug_logs() {
             "Proxy-Authorization: Basic prox-secret",
         ])
         .arg(server.url("/ok"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8(out.stderr).unwrap();
+        .run();
+    let err = out.stderr;
     assert!(
         err.contains("attempt finished"),
         "-vv logs each attempt: {err}"
@@ -305,7 +299,7 @@ fn secrets_never_appear_in_debug_logs() {
     for secret in ["hunter2-token", "cookie-secret", "prox-secret"] {
         assert!(!err.contains(secret), "{secret} leaked: {err}");
     }
-    assert_eq!(records(&out.stdout).len(), 1, "logs stay off stdout");
+    assert_eq!(out.records.len(), 1, "logs stay off stdout");
 }
 
 #[test]

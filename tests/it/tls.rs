@@ -14,12 +14,9 @@ fn ca_file(server: &FaultServer) -> (tempfile::TempDir, std::path::PathBuf) {
 #[test]
 fn untrusted_certificate_is_a_tls_error_and_final() {
     let server = FaultServer::start();
-    let out = fanout()
-        .args(["-r", "3", "--backoff", "1ms", &server.tls_url("/ok")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r = &records(&out.stdout)[0];
+    let out = run(["-r", "3", "--backoff", "1ms", &server.tls_url("/ok")]);
+    assert_eq!(out.status, Some(1));
+    let r = out.one();
     assert_eq!(kind(r), "tls", "{r}");
     assert_eq!(r["attempts"], 1, "a bad certificate does not get better");
     assert!(r["status"].is_null());
@@ -35,13 +32,9 @@ fn untrusted_certificate_is_a_tls_error_and_final() {
 fn insecure_accepts_the_untrusted_certificate() {
     let server = FaultServer::start();
     for (flags, version) in [(&["-k"][..], "HTTP/2"), (&["-k", "--http1.1"], "HTTP/1.1")] {
-        let out = fanout()
-            .args(flags)
-            .arg(server.tls_url("/ok"))
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{flags:?}");
-        let r = &records(&out.stdout)[0];
+        let out = fanout().args(flags).arg(server.tls_url("/ok")).run();
+        assert_eq!(out.status, Some(0), "{flags:?}");
+        let r = out.one();
         assert_eq!(r["http_version"], version, "{r}");
         assert_eq!(r["remote_addr"], server.tls.to_string());
     }
@@ -55,10 +48,9 @@ fn cacert_trusts_the_test_ca() {
         .arg("--cacert")
         .arg(&ca)
         .arg(server.tls_url("/ok"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let r = &records(&out.stdout)[0];
+        .run();
+    assert_eq!(out.status, Some(0));
+    let r = out.one();
     assert_eq!(r["status"], 200);
     assert_eq!(r["final_url"], server.tls_url("/ok"));
 }
@@ -68,14 +60,9 @@ fn cacert_still_checks_the_host_name() {
     let server = FaultServer::start();
     let (_dir, ca) = ca_file(&server);
     let url = format!("https://{}/ok", server.tls_misnamed);
-    let out = fanout()
-        .arg("--cacert")
-        .arg(&ca)
-        .arg(&url)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let r = &records(&out.stdout)[0];
+    let out = fanout().arg("--cacert").arg(&ca).arg(&url).run();
+    assert_eq!(out.status, Some(1));
+    let r = out.one();
     assert_eq!(kind(r), "tls", "{r}");
     // The certificate is fine but for another name; -k accepts it anyway.
     fanout().args(["-k", &url]).assert().code(0);
@@ -90,11 +77,10 @@ fn cacert_that_is_not_a_certificate_is_a_usage_error() {
         .arg("--cacert")
         .arg(&bogus)
         .arg("https://127.0.0.1:9/")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty());
-    let err = String::from_utf8(out.stderr).unwrap();
+        .run();
+    assert_eq!(out.status, Some(2));
+    assert!(out.records.is_empty());
+    let err = out.stderr;
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
@@ -102,27 +88,21 @@ fn cacert_that_is_not_a_certificate_is_a_usage_error() {
 fn a_self_signed_certificate_is_trusted_only_when_given() {
     let server = FaultServer::start();
     let url = format!("https://{}/ok", server.tls_self_signed);
-    let out = fanout().arg(&url).output().unwrap();
-    assert_eq!(kind(&records(&out.stdout)[0]), "tls");
+    let out = fanout().arg(&url).run();
+    assert_eq!(kind(out.one()), "tls");
     // The certificate itself as --cacert, as for a development server.
     let dir = tempfile::tempdir().unwrap();
     let cert = dir.path().join("server.pem");
     std::fs::write(&cert, &server.self_signed_pem).unwrap();
-    let out = fanout()
-        .arg("--cacert")
-        .arg(&cert)
-        .arg(&url)
-        .output()
-        .unwrap();
-    let r = &records(&out.stdout)[0];
-    assert_eq!(out.status.code(), Some(0), "{r}");
+    let out = fanout().arg("--cacert").arg(&cert).arg(&url).run();
+    let r = out.one();
+    assert_eq!(out.status, Some(0), "{r}");
     fanout().args(["-k", &url]).assert().code(0);
     // Trusting one self-signed certificate trusts no other.
     let out = fanout()
         .arg("--cacert")
         .arg(&cert)
         .arg(server.tls_url("/ok"))
-        .output()
-        .unwrap();
-    assert_eq!(kind(&records(&out.stdout)[0]), "tls");
+        .run();
+    assert_eq!(kind(out.one()), "tls");
 }
