@@ -100,17 +100,17 @@ async fn main() -> anyhow::Result<()> {
     eprintln!();
 
     let mut config = Config::new();
-    config.concurrency = NonZeroUsize::new(8).expect("non-zero");
-    config.timeout = Duration::from_secs(1);
+    config.limits.concurrency = NonZeroUsize::new(8).expect("non-zero");
+    config.limits.timeout = Duration::from_secs(1);
     config.retry.retries = 2;
     config.retry.backoff = Duration::from_millis(100);
-    config.ordered = true;
-    config.flush_each_record = true;
+    config.output.ordered = true;
+    config.output.flush_each_record = true;
     let mut input = Input::new();
     input.push_lines(urls);
 
     let stop = Stop::new();
-    stop.stop_on_signals()?;
+    fanout::signals::stop_on_signals(&stop)?;
     let report = fanout::run(&config, input, std::io::stdout().lock(), &stop).await?;
 
     eprintln!();

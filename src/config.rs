@@ -1,22 +1,22 @@
-//! The typed, validated configuration of a run, its defaults, and the small
-//! value types the command line is parsed into (durations, sizes, status
-//! lists).
+//! The typed, validated configuration of a run, grouped by concern, and its
+//! defaults.
 //!
-//! Nothing here knows about clap: `cli.rs` turns what the user typed into a
-//! [`Config`], and the library only ever sees the result. The defaults live
-//! here as `pub const`s so the help text (which shows them) and the behaviour
-//! cannot drift apart.
+//! Nothing here knows about clap: `cli` turns what the user typed into a
+//! [`Config`], validating everything (headers, certificates, the proxy), so
+//! a run never fails on its settings half-way. The defaults live here and in
+//! `retry` as `pub const`s so the help text (which shows them) and the
+//! behaviour cannot drift apart. "Off" is always `None`.
 
-use std::fmt;
-use std::num::NonZeroUsize;
-use std::str::FromStr;
+use std::net::SocketAddr;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::output::Format;
 use crate::retry::RetryPolicy;
+use crate::values::{Rate, StatusSet};
 
 /// Default for `-c/--concurrency`.
 pub const DEFAULT_CONCURRENCY: usize = 50;
@@ -24,14 +24,6 @@ pub const DEFAULT_CONCURRENCY: usize = 50;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default for `--connect-timeout`.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default for `-r/--retries`: extra attempts after the first.
-pub const DEFAULT_RETRIES: u32 = 2;
-/// Default for `--retry-on`.
-pub const DEFAULT_RETRY_ON: &str = "408,429,500,502,503,504";
-/// Default for `--backoff`: the cap of the first retry's wait.
-pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(200);
-/// Default for `--backoff-max`.
-pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// Default for `--max-redirects`.
 pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
 /// Default for `--accept`.
@@ -40,81 +32,96 @@ pub const DEFAULT_ACCEPT: &str = "200-299";
 pub const DEFAULT_TRIP_COOLDOWN: Duration = Duration::from_secs(30);
 /// Default for `--max-body`: 10 MiB.
 pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
+/// Default for `-A/--user-agent`.
+pub const DEFAULT_USER_AGENT: &str = concat!("fanout/", env!("CARGO_PKG_VERSION"));
 
 /// Everything a run needs to know, validated. Built by `Cli::into_config`, or
-/// by hand when fanout is used as a library.
-#[derive(Debug, Clone)]
+/// by hand when fanout is used as a library (start from `Config::default()`).
+#[derive(Debug, Clone, Default)]
 pub struct Config {
+    /// How much runs at once, how fast, and for how long.
+    pub limits: Limits,
+    /// When and how long to wait before another attempt.
+    pub retry: RetryPolicy,
+    /// What makes a URL `ok`.
+    pub success: Success,
+    /// Circuit breakers, the retry budget, request ids, metrics.
+    pub protection: Protection,
+    /// What each request looks like.
+    pub request: RequestSpec,
+    /// Where and how records and the progress line are written.
+    pub output: OutputSpec,
+}
+
+/// Concurrency, pacing and timeouts.
+#[derive(Debug, Clone)]
+pub struct Limits {
     /// At most this many URLs in flight.
     pub concurrency: NonZeroUsize,
+    /// At most this many in flight per host (host and port).
+    pub per_host: Option<NonZeroUsize>,
+    /// At most this many request starts per second, retries included.
+    pub rate: Option<Rate>,
     /// Limit for one attempt, from connect to the last body byte.
     pub timeout: Duration,
     /// Limit for establishing a connection (TCP and TLS).
     pub connect_timeout: Duration,
-    /// Limit for the whole run; `None` is no limit.
+    /// Limit for the whole run.
     pub deadline: Option<Duration>,
-    /// When and how long to wait before another attempt.
-    pub retry: RetryPolicy,
-    /// What each request looks like.
-    pub request: RequestSpec,
-    /// Final statuses that count as success.
-    pub accept: StatusSet,
-    /// Write records in input order instead of completion order.
-    pub ordered: bool,
-    /// Add the response body to each record.
-    pub keep_body: bool,
-    /// Most decoded body bytes read from one response.
-    pub max_body: u64,
-    /// Flush stdout after every record (a terminal), not only when idle.
-    pub flush_each_record: bool,
-    /// Record format on stdout.
-    pub format: Format,
-    /// Colour the text format.
-    pub color: bool,
-    /// Draw the progress line on stderr.
-    pub progress: bool,
-    /// At most this many in flight per host (host and port); 0 = no limit.
-    pub per_host: usize,
-    /// At most this many request starts per second, retries included.
-    pub rate: Option<Rate>,
-    /// The body (up to `max_body`) must match this for a URL to be ok.
-    pub expect: Option<regex::bytes::Regex>,
-    /// `elapsed_ms` must be within this for a URL to be ok.
-    pub slow: Option<Duration>,
-    /// Open a host's circuit after this many consecutive final failures.
-    pub trip_after: Option<std::num::NonZeroU32>,
-    /// How long an open circuit refuses requests.
-    pub trip_cooldown: Duration,
-    /// Retries may be at most this percentage of first attempts.
-    pub retry_budget: Option<f64>,
-    /// Send a fresh UUID v7 per attempt in this header.
-    pub request_id: Option<reqwest::header::HeaderName>,
-    /// Serve Prometheus metrics here while the run lasts.
-    pub metrics: Option<std::net::SocketAddr>,
 }
 
-impl Config {
-    /// A configuration with every default, as if no flag was given.
-    pub fn new() -> Self {
-        Config {
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
             concurrency: NonZeroUsize::new(DEFAULT_CONCURRENCY).expect("non-zero default"),
+            per_host: None,
+            rate: None,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             deadline: None,
-            retry: RetryPolicy::default(),
-            request: RequestSpec::default(),
+        }
+    }
+}
+
+/// The success rule: `--accept` and the assertions.
+#[derive(Debug, Clone)]
+pub struct Success {
+    /// Final statuses that count as success.
+    pub accept: StatusSet,
+    /// The body (up to `max_body`) must match this.
+    pub expect: Option<regex::bytes::Regex>,
+    /// `elapsed_ms` must be within this.
+    pub slow: Option<Duration>,
+}
+
+impl Default for Success {
+    fn default() -> Self {
+        Success {
             accept: DEFAULT_ACCEPT.parse().expect("valid default"),
-            ordered: false,
-            keep_body: false,
-            max_body: DEFAULT_MAX_BODY,
-            flush_each_record: false,
-            format: Format::Jsonl,
-            color: false,
-            progress: false,
-            per_host: 0,
-            rate: None,
             expect: None,
             slow: None,
+        }
+    }
+}
+
+/// Protecting what you call, and seeing what happens.
+#[derive(Debug, Clone)]
+pub struct Protection {
+    /// Open a host's circuit after this many consecutive final failures.
+    pub trip_after: Option<NonZeroU32>,
+    /// How long an open circuit refuses requests.
+    pub trip_cooldown: Duration,
+    /// Retries may be at most this percentage (0–100) of first attempts.
+    pub retry_budget: Option<f64>,
+    /// Send a fresh UUID v7 per attempt in this header.
+    pub request_id: Option<HeaderName>,
+    /// Serve Prometheus metrics here while the run lasts.
+    pub metrics: Option<SocketAddr>,
+}
+
+impl Default for Protection {
+    fn default() -> Self {
+        Protection {
             trip_after: None,
             trip_cooldown: DEFAULT_TRIP_COOLDOWN,
             retry_budget: None,
@@ -124,13 +131,7 @@ impl Config {
     }
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The shape of every request of a run.
+/// The shape of every request of a run, and how its response is read.
 #[derive(Debug, Clone)]
 pub struct RequestSpec {
     /// HTTP method.
@@ -143,12 +144,14 @@ pub struct RequestSpec {
     pub body: Option<bytes::Bytes>,
     /// Redirects followed per attempt; 0 = don't follow.
     pub max_redirects: u32,
+    /// Most decoded body bytes read from one response.
+    pub max_body: u64,
     /// Accept any TLS certificate.
     pub insecure: bool,
-    /// Extra trusted root certificates, PEM.
-    pub cacert_pem: Option<Vec<u8>>,
+    /// Extra trusted root certificates (`--cacert`), already parsed.
+    pub cacerts: Vec<reqwest::Certificate>,
     /// Proxy for all requests; `None` = the usual environment variables.
-    pub proxy: Option<String>,
+    pub proxy: Option<reqwest::Proxy>,
     /// Speak HTTP/1.1 only.
     pub http1_only: bool,
 }
@@ -165,340 +168,35 @@ impl Default for RequestSpec {
             headers,
             body: None,
             max_redirects: DEFAULT_MAX_REDIRECTS,
+            max_body: DEFAULT_MAX_BODY,
             insecure: false,
-            cacert_pem: None,
+            cacerts: Vec::new(),
             proxy: None,
             http1_only: false,
         }
     }
 }
 
-/// Default for `-A/--user-agent`.
-pub const DEFAULT_USER_AGENT: &str = concat!("fanout/", env!("CARGO_PKG_VERSION"));
-
-/// A duration as typed on the command line: `250ms`, `5s`, `2m`, `1h30m`, or
-/// a bare number of seconds (`1.5`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Dur(pub Duration);
-
-impl FromStr for Dur {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let t = s.trim();
-        if t.is_empty() {
-            return Err("empty duration; use e.g. 250ms, 5s, 2m or 1h30m".into());
-        }
-        if t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            let secs: f64 = t
-                .parse()
-                .map_err(|_| format!("invalid duration `{t}`; use e.g. 250ms, 5s, 2m"))?;
-            return Duration::try_from_secs_f64(secs)
-                .map(Dur)
-                .map_err(|_| format!("duration `{t}` is out of range"));
-        }
-        humantime::parse_duration(t)
-            .map(Dur)
-            .map_err(|e| format!("invalid duration `{t}` ({e}); use e.g. 250ms, 5s, 2m or 1h30m"))
-    }
+/// Records on stdout and the live line on stderr.
+#[derive(Debug, Clone, Default)]
+pub struct OutputSpec {
+    /// Record format on stdout.
+    pub format: Format,
+    /// Colour the text format.
+    pub color: bool,
+    /// Draw the progress line on stderr.
+    pub progress: bool,
+    /// Flush stdout after every record (a terminal), not only when idle.
+    pub flush_each_record: bool,
+    /// Write records in input order instead of completion order.
+    pub ordered: bool,
+    /// Add the response body to each record.
+    pub keep_body: bool,
 }
 
-impl fmt::Display for Dur {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", humantime::format_duration(self.0))
-    }
-}
-
-/// A size in bytes: `1024`, `64KiB`, `10MiB`, `1GB` (`KB`/`MB`/`GB` are
-/// powers of 1000, `KiB`/`MiB`/`GiB` powers of 1024; case does not matter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Size(pub u64);
-
-impl FromStr for Size {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let t = s.trim();
-        let split = t
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(t.len());
-        let (num, unit) = t.split_at(split);
-        let bad = || format!("invalid size `{t}`; use e.g. 512, 64KiB, 10MiB or 1GB");
-        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 1,
-            "kb" | "k" => 1_000,
-            "mb" | "m" => 1_000_000,
-            "gb" | "g" => 1_000_000_000,
-            "kib" => 1 << 10,
-            "mib" => 1 << 20,
-            "gib" => 1 << 30,
-            _ => return Err(bad()),
-        };
-        if num.is_empty() {
-            return Err(bad());
-        }
-        if let Ok(n) = num.parse::<u64>() {
-            return n
-                .checked_mul(mult)
-                .map(Size)
-                .ok_or_else(|| format!("size `{t}` is too large"));
-        }
-        let x: f64 = num.parse().map_err(|_| bad())?;
-        let bytes = (x * mult as f64).round();
-        if !bytes.is_finite() || bytes >= u64::MAX as f64 {
-            return Err(format!("size `{t}` is too large"));
-        }
-        Ok(Size(bytes as u64))
-    }
-}
-
-impl fmt::Display for Size {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0;
-        for (unit, m) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-            if n >= m && n % m == 0 {
-                return write!(f, "{}{unit}", n / m);
-            }
-        }
-        write!(f, "{n}")
-    }
-}
-
-/// A request rate: `10` or `10/s` per second, `600/m` per minute, `3600/h`
-/// per hour; fractions are fine (`0.5/s`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rate {
-    /// Requests per second, > 0.
-    pub per_second: f64,
-    text_unit: char,
-    text_count: f64,
-}
-
-impl Rate {
-    /// The time between two request starts.
-    pub fn interval(&self) -> Duration {
-        Duration::from_secs_f64(1.0 / self.per_second)
-    }
-}
-
-impl FromStr for Rate {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let t = s.trim();
-        let bad = || format!("invalid rate `{t}`; use e.g. 10, 10/s, 600/m or 3600/h");
-        let (count, unit) = match t.split_once('/') {
-            Some((c, u)) => (c.trim(), u.trim()),
-            None => (t, "s"),
-        };
-        let seconds = match unit {
-            "s" | "sec" | "second" => 1.0,
-            "m" | "min" | "minute" => 60.0,
-            "h" | "hour" => 3600.0,
-            _ => return Err(bad()),
-        };
-        let n: f64 = count.parse().map_err(|_| bad())?;
-        if !n.is_finite() || n <= 0.0 || Duration::try_from_secs_f64(seconds / n).is_err() {
-            return Err(format!("rate `{t}` must be a positive number of requests"));
-        }
-        Ok(Rate {
-            per_second: n / seconds,
-            text_unit: unit.chars().next().unwrap_or('s'),
-            text_count: n,
-        })
-    }
-}
-
-impl fmt::Display for Rate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.text_count, self.text_unit)
-    }
-}
-
-/// A set of HTTP status codes, written as a list of codes and ranges:
-/// `200-299`, `200,204,300-399`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StatusSet {
-    bits: [u64; 16],
-    text: String,
-}
-
-impl StatusSet {
-    /// Whether `status` is in the set.
-    pub fn contains(&self, status: u16) -> bool {
-        let s = status as usize;
-        s < 1000 && self.bits[s / 64] & (1 << (s % 64)) != 0
-    }
-
-    /// The set as the user wrote it (normalised), for messages.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-}
-
-impl FromStr for StatusSet {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let mut bits = [0u64; 16];
-        let mut parts = Vec::new();
-        for part in s.split(',').map(str::trim) {
-            if part.is_empty() {
-                continue;
-            }
-            let code = |x: &str| -> Result<u16, String> {
-                match x.trim().parse::<u16>() {
-                    Ok(c) if (100..=999).contains(&c) => Ok(c),
-                    _ => Err(format!(
-                        "invalid status `{}` in `{s}`; use codes 100-999 and ranges like 200-299",
-                        x.trim()
-                    )),
-                }
-            };
-            let (lo, hi) = match part.split_once('-') {
-                Some((a, b)) => (code(a)?, code(b)?),
-                None => {
-                    let c = code(part)?;
-                    (c, c)
-                }
-            };
-            if lo > hi {
-                return Err(format!("invalid range `{part}`: {lo} is above {hi}"));
-            }
-            for c in lo..=hi {
-                bits[c as usize / 64] |= 1 << (c as usize % 64);
-            }
-            parts.push(if lo == hi {
-                lo.to_string()
-            } else {
-                format!("{lo}-{hi}")
-            });
-        }
-        if parts.is_empty() {
-            return Err("empty status list; use e.g. 200-299 or 200,301".into());
-        }
-        Ok(StatusSet {
-            bits,
-            text: parts.join(","),
-        })
-    }
-}
-
-impl fmt::Display for StatusSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl fmt::Debug for StatusSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "StatusSet({})", self.text)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dur(s: &str) -> Result<Duration, String> {
-        s.parse::<Dur>().map(|d| d.0)
-    }
-
-    #[test]
-    fn durations_with_units_and_bare_seconds() {
-        assert_eq!(dur("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(dur("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(dur("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(dur("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(dur("3"), Ok(Duration::from_secs(3)));
-        assert_eq!(dur("0.5"), Ok(Duration::from_millis(500)));
-        assert_eq!(dur(" 7s "), Ok(Duration::from_secs(7)));
-    }
-
-    #[test]
-    fn bad_durations_are_errors_not_panics() {
-        for s in [
-            "",
-            "abc",
-            "5 parsecs",
-            "1..2",
-            "-1s",
-            "1e400",
-            "99999999999999999999999",
-        ] {
-            assert!(dur(s).is_err(), "{s:?} should not parse");
-        }
-    }
-
-    #[test]
-    fn durations_display_round_trips() {
-        for s in ["200ms", "10s", "1h 30m"] {
-            let d: Dur = s.parse().unwrap();
-            assert_eq!(d.to_string().parse::<Dur>().unwrap(), d);
-        }
-        assert_eq!(Dur(DEFAULT_BACKOFF).to_string(), "200ms");
-    }
-
-    #[test]
-    fn sizes_in_decimal_and_binary_units() {
-        let size = |s: &str| s.parse::<Size>().map(|s| s.0);
-        assert_eq!(size("512"), Ok(512));
-        assert_eq!(size("1KB"), Ok(1000));
-        assert_eq!(size("1KiB"), Ok(1024));
-        assert_eq!(size("10MiB"), Ok(10 << 20));
-        assert_eq!(size("2MB"), Ok(2_000_000));
-        assert_eq!(size("1GiB"), Ok(1 << 30));
-        assert_eq!(size("1gb"), Ok(1_000_000_000));
-        assert_eq!(size("1.5KiB"), Ok(1536));
-        for bad in [
-            "",
-            "KiB",
-            "10 parsecs",
-            "-1",
-            "99999999999999999999GiB",
-            "1.2.3MB",
-        ] {
-            assert!(size(bad).is_err(), "{bad:?} should not parse");
-        }
-        assert_eq!(Size(DEFAULT_MAX_BODY).to_string(), "10MiB");
-        assert_eq!(Size(1000).to_string(), "1000");
-    }
-
-    #[test]
-    fn rates_per_second_minute_hour() {
-        let per_s = |s: &str| s.parse::<Rate>().map(|r| r.per_second);
-        assert_eq!(per_s("10"), Ok(10.0));
-        assert_eq!(per_s("10/s"), Ok(10.0));
-        assert_eq!(per_s("600/m"), Ok(10.0));
-        assert_eq!(per_s("3600/h"), Ok(1.0));
-        assert_eq!(per_s("0.5/s"), Ok(0.5));
-        let r: Rate = "600/m".parse().unwrap();
-        assert_eq!(r.interval(), Duration::from_millis(100));
-        assert_eq!(r.to_string(), "600/m");
-        for bad in [
-            "", "0", "-5", "ten", "10/d", "10/", "/s", "NaN", "inf", "1e-300",
-        ] {
-            assert!(bad.parse::<Rate>().is_err(), "{bad:?} should not parse");
-        }
-    }
-
-    #[test]
-    fn status_lists_and_ranges() {
-        let s: StatusSet = "200,204,300-399".parse().unwrap();
-        for c in [200, 204, 300, 350, 399] {
-            assert!(s.contains(c), "{c}");
-        }
-        for c in [199, 201, 299, 400, 0, 65535] {
-            assert!(!s.contains(c), "{c}");
-        }
-        assert_eq!(s.as_str(), "200,204,300-399");
-        let d: StatusSet = DEFAULT_RETRY_ON.parse().unwrap();
-        assert!(d.contains(503) && d.contains(429) && !d.contains(501));
-        for bad in ["", ",", "abc", "99", "1000", "300-200", "200-", "2xx"] {
-            assert!(
-                bad.parse::<StatusSet>().is_err(),
-                "{bad:?} should not parse"
-            );
-        }
+impl Config {
+    /// A configuration with every default, as if no flag was given.
+    pub fn new() -> Self {
+        Config::default()
     }
 }

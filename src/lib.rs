@@ -2,51 +2,63 @@
 //! result record per URL.
 //!
 //! The binary (`src/main.rs`) is a thin shell around this library: it parses
-//! the command line into a [`Config`] and an [`Input`], builds a runtime and
-//! calls [`run`]. Tests and the demo call [`run`] in-process the same way.
+//! the command line into a [`Config`] and an [`Input`], builds a runtime,
+//! calls [`run`] and maps what [`exit::Finish::conclude`] decides to an exit
+//! status. Tests and the demo call [`run`] in-process the same way.
 //!
 //! # Layout
 //!
-//! The modules follow the flow of data, input → fetch → output:
+//! The modules follow the flow of data, input → gates → fetch → output, and
+//! depend on each other one way (leaf types first):
 //!
+//! - [`values`]: leaf value types — durations, sizes, rates, status sets.
+//! - [`record`]: the [`Record`] and its error kinds: the wire format.
+//! - [`outcome`]: the one judge of an attempt — ok, error kind, transient,
+//!   what it says about the host.
+//! - [`retry`]: the retry policy: backoff with jitter, `Retry-After`, the
+//!   idempotency rule. Pure functions, unit tested.
+//! - [`stop`]: [`Stop`], cancellation with a reason, as a parameter.
+//! - [`config`]: the typed, validated [`Config`], grouped by concern, and
+//!   its defaults.
 //! - [`cli`]: the command line as the user typed it; `Cli::into_config()`
 //!   validates it into the library's types.
-//! - [`config`]: the typed, validated [`Config`], its defaults and the
-//!   parsers for durations, sizes and status lists.
 //! - [`input`]: URL sources (arguments, files, stdin) read on their own thread
-//!   as one lazy, bounded stream of [`input::Item`]s.
-//! - [`limit`]: politeness: per-host limits and the request rate.
-//! - [`breaker`]: protection: per-host circuit breakers, the retry budget.
-//! - [`fetch`]: one HTTP client; fetch one URL with all its attempts and turn
+//!   as one lazy, bounded stream of [`input::Item`]s; shard, dedup,
+//!   skip-done.
+//! - [`gates`]: run-wide admission — `-c` slots, `--per-host`, `--rate`,
+//!   circuit breakers, the retry budget — built once by the run, lent out.
+//! - [`fetch`]: one HTTP client; admit, attempt and retry one URL, and turn
 //!   the outcome into a [`Record`].
-//! - [`retry`]: the retry policy: which outcomes retry, backoff with jitter,
-//!   `Retry-After`. Pure functions, unit tested.
-//! - [`run`]: the pipeline: input stream → bounded fan-out → writer, and
-//!   cancellation by signal or deadline.
-//! - [`record`]: the [`Record`] and its error kinds: the wire format.
-//! - [`output`]: record writers, one per format.
-//! - [`metrics`]: the Prometheus endpoint of `--metrics`.
-//! - [`progress`]: the live progress line on stderr.
-//! - [`summary`]: counters and latency percentiles; the end-of-run summary
-//!   and `--stats`.
+//! - [`output`]: record writers for stdout, one per format.
+//! - [`observe`]: observers of finished records — summary and `--stats`,
+//!   the metrics endpoint, the progress line.
+//! - [`run`]: the pipeline: input stream → gates → fetch → writer and
+//!   observers.
+//! - [`exit`]: how a run ends: its [`Report`], the end-of-run output, and
+//!   the one decision of the exit status.
+//! - [`signals`]: SIGINT/SIGTERM on a thread of their own.
 #![warn(missing_docs)]
 
-pub mod breaker;
 pub mod cli;
 pub mod config;
+pub mod exit;
 pub mod fetch;
+pub mod gates;
 pub mod input;
-pub mod limit;
-pub mod metrics;
+pub mod observe;
+pub mod outcome;
 pub mod output;
-pub mod progress;
 pub mod record;
 pub mod retry;
 pub mod run;
-pub mod summary;
+pub mod signals;
+pub mod stop;
+pub mod values;
 
 pub use config::Config;
+pub use exit::{Exit, Report, RunError};
 pub use input::Input;
+pub use observe::Summary;
 pub use record::{ErrorKind, Record};
-pub use run::{Exit, Report, RunError, Stop, StopReason, run};
-pub use summary::Summary;
+pub use run::run;
+pub use stop::{Stop, StopReason};

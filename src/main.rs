@@ -1,13 +1,13 @@
 //! The `fanout` binary: parse the command line, set up logging and the
-//! runtime, run the library, and map the outcome to an exit status.
+//! runtime, run the library, and map the exit status it decides to an
+//! `ExitCode`.
 
-use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
-use fanout::cli::{Cli, NO_URLS};
-use fanout::{Exit, RunError, Stop};
+use fanout::Exit;
+use fanout::cli::{Cli, Parsed};
 
 // Every request allocates and frees dozens of small objects across reqwest,
 // hyper and the record; with glibc's malloc that was a sixth of the CPU per
@@ -18,31 +18,26 @@ use fanout::{Exit, RunError, Stop};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    ExitCode::from(fanout_main().code())
+}
+
+fn fanout_main() -> Exit {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
-    if let Some(what) = cli.generate {
+    init_logging(cli.output.verbose);
+    if let Some(what) = cli.output.generate {
         return match fanout::cli::generate(what, &mut io::stdout().lock()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(Exit::Usage, &format!("cannot write to stdout: {e}")),
+            Ok(()) => Exit::Success,
+            Err(e) => Exit::usage(&format!("cannot write to stdout: {e}")),
         };
     }
-    let quiet = cli.quiet;
-    // Opened before any request, so a bad path is a usage error up front.
-    let stats = match cli.stats.as_deref().map(|p| (p, File::create(p))) {
-        None => None,
-        Some((_, Ok(file))) => Some(file),
-        Some((path, Err(e))) => {
-            return fail(
-                Exit::Usage,
-                &format!("cannot write --stats {}: {e}", path.display()),
-            );
-        }
-    };
-    let (config, input) = match cli.into_config() {
+    let Parsed {
+        config,
+        input,
+        finish,
+    } = match cli.into_config() {
         Ok(parsed) => parsed,
-        Err(e) => return fail(Exit::Usage, &format!("{e:#}")),
+        Err(e) => return Exit::usage(&format!("{e:#}")),
     };
-    let stdout = io::stdout();
 
     // One thread runs the fetches and the writer; input is read on its own
     // thread and DNS lookups use tokio's blocking pool.
@@ -51,58 +46,20 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => return fail(Exit::Usage, &format!("cannot start the runtime: {e}")),
+        Err(e) => return Exit::usage(&format!("cannot start the runtime: {e}")),
     };
+    let stdout = io::stdout();
     let out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = runtime.block_on(async {
-        let stop = Stop::new();
-        if let Err(e) = stop.stop_on_signals() {
+        let stop = fanout::Stop::new();
+        if let Err(e) = fanout::signals::stop_on_signals(&stop) {
             tracing::warn!("cannot handle signals: {e}");
         }
         fanout::run(&config, input, out, &stop).await
     });
     // Don't wait for blocking work (a DNS lookup that hangs) on the way out.
     runtime.shutdown_background();
-
-    match result {
-        Ok(report) => {
-            let mut exit = report.exit();
-            if let Some(e) = &report.input_error {
-                report_error(e);
-            } else if report.urls == 0 && exit == Exit::Usage {
-                return fail(exit, NO_URLS);
-            }
-            if !quiet {
-                let _ = report.summary.write_text(&mut io::stderr().lock());
-            }
-            if let Some(file) = stats {
-                let json = report.summary.to_json();
-                if let Err(e) = serde_json::to_writer(&file, &json)
-                    .and_then(|()| writeln!(&file).map_err(serde_json::Error::io))
-                {
-                    report_error(&format!("cannot write --stats: {e}"));
-                    // An interruption's status says more than this does.
-                    if matches!(exit, Exit::Success | Exit::Failure) {
-                        exit = Exit::Usage;
-                    }
-                }
-            }
-            ExitCode::from(exit.code())
-        }
-        // The reader of our output went away (`| head -1`): not an error.
-        Err(RunError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => fail(Exit::Usage, &e.to_string()),
-    }
-}
-
-fn fail(exit: Exit, message: &str) -> ExitCode {
-    report_error(message);
-    ExitCode::from(exit.code())
-}
-
-/// One line on stderr; a closed stderr is ignored rather than a panic.
-fn report_error(message: &str) {
-    let _ = writeln!(io::stderr().lock(), "fanout: {message}");
+    finish.conclude(result)
 }
 
 fn init_logging(verbose: u8) {

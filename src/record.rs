@@ -81,6 +81,28 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// The kind named `name` in a record, if any.
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// A transport failure that another attempt might not meet.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Dns | ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Body
+        )
+    }
+
+    /// Whether a record of this kind is the URL's final outcome, so a
+    /// resumed run (`--skip-done`) need not fetch it again. The run
+    /// stopping, or a breaker refusing, says nothing about the URL.
+    pub fn is_final(self) -> bool {
+        !matches!(self, ErrorKind::Cancelled | ErrorKind::CircuitOpen)
+    }
+}
+
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -221,6 +243,16 @@ mod tests {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
+    }
+
+    #[test]
+    fn kinds_are_found_by_name() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_name(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ErrorKind::from_name("nope"), None);
+        assert!(!ErrorKind::Cancelled.is_final() && !ErrorKind::CircuitOpen.is_final());
+        assert!(ErrorKind::Status.is_final() && ErrorKind::InvalidUrl.is_final());
     }
 
     #[test]

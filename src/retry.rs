@@ -2,15 +2,24 @@
 //!
 //! Kept apart from the fetch code and free of I/O so every rule can be unit
 //! tested: exponential backoff with full jitter, `Retry-After` (seconds or an
-//! HTTP date), and the idempotency rule for methods.
+//! HTTP date), and the idempotency rule for methods. Whether an outcome is
+//! worth another attempt at all is the judge's call (`outcome.rs`).
 
 use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 
-use crate::config::StatusSet;
-use crate::config::{DEFAULT_BACKOFF, DEFAULT_BACKOFF_MAX, DEFAULT_RETRIES, DEFAULT_RETRY_ON};
-use crate::record::ErrorKind;
+use crate::outcome::Verdict;
+use crate::values::StatusSet;
+
+/// Default for `-r/--retries`: extra attempts after the first.
+pub const DEFAULT_RETRIES: u32 = 2;
+/// Default for `--retry-on`.
+pub const DEFAULT_RETRY_ON: &str = "408,429,500,502,503,504";
+/// Default for `--backoff`: the cap of the first retry's wait.
+pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(200);
+/// Default for `--backoff-max`.
+pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(10);
 
 /// When to retry and how long to wait in between.
 #[derive(Debug, Clone)]
@@ -40,27 +49,6 @@ impl Default for RetryPolicy {
     }
 }
 
-/// What an attempt ended with, as far as the retry decision cares.
-#[derive(Debug, Clone, Copy)]
-pub enum Observed {
-    /// No usable response: a transport error of `kind`. `maybe_sent` is false
-    /// only when the request certainly never reached the server (DNS,
-    /// refused or failed connection).
-    Failure {
-        /// The error kind the record would get.
-        kind: ErrorKind,
-        /// Whether the server may have seen the request.
-        maybe_sent: bool,
-    },
-    /// A complete response that was not accepted.
-    Status {
-        /// The response's status code.
-        code: u16,
-        /// The parsed `Retry-After` header, for 429 and 503 only.
-        retry_after: Option<Duration>,
-    },
-}
-
 /// The policy's verdict on one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -72,36 +60,21 @@ pub enum Decision {
 
 impl RetryPolicy {
     /// Decides whether to try again after `retries_done` retries (0 after the
-    /// first attempt), for a request with an idempotent method or not.
-    pub fn decide(&self, retries_done: u32, observed: Observed, idempotent: bool) -> Decision {
-        if retries_done >= self.retries {
+    /// first attempt) of an attempt judged `verdict`, for a request with an
+    /// idempotent method or not.
+    pub fn decide(&self, retries_done: u32, verdict: &Verdict, idempotent: bool) -> Decision {
+        if verdict.is_ok() || !verdict.transient || retries_done >= self.retries {
             return Decision::Stop;
         }
-        let method_ok = idempotent || self.retry_all_methods;
-        match observed {
-            Observed::Failure { kind, maybe_sent } => {
-                let transient = matches!(
-                    kind,
-                    ErrorKind::Dns | ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Body
-                );
-                if transient && (method_ok || !maybe_sent) {
-                    Decision::Retry(self.backoff_wait(retries_done + 1, &mut rand::rng()))
-                } else {
-                    Decision::Stop
-                }
-            }
-            Observed::Status { code, retry_after } => {
-                if !self.retry_on.contains(code) || !method_ok {
-                    return Decision::Stop;
-                }
-                match retry_after {
-                    // The server said when; asking for longer than we are
-                    // willing to wait means the answer is final.
-                    Some(wait) if wait > self.backoff_max => Decision::Stop,
-                    Some(wait) => Decision::Retry(wait),
-                    None => Decision::Retry(self.backoff_wait(retries_done + 1, &mut rand::rng())),
-                }
-            }
+        if !(idempotent || self.retry_all_methods || !verdict.maybe_sent) {
+            return Decision::Stop;
+        }
+        match verdict.retry_after {
+            // The server said when; asking for longer than we are willing
+            // to wait means the answer is final.
+            Some(wait) if wait > self.backoff_max => Decision::Stop,
+            Some(wait) => Decision::Retry(wait),
+            None => Decision::Retry(self.backoff_wait(retries_done + 1, &mut rand::rng())),
         }
     }
 
@@ -136,6 +109,8 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::{Judge, Observed};
+    use crate::record::ErrorKind;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
@@ -208,21 +183,33 @@ mod tests {
         }
     }
 
-    fn status(code: u16, retry_after: Option<Duration>) -> Observed {
-        Observed::Status { code, retry_after }
+    fn judged(observed: Observed) -> Verdict {
+        Judge::new(
+            "200-299".parse().unwrap(),
+            DEFAULT_RETRY_ON.parse().unwrap(),
+        )
+        .attempt(observed)
+    }
+
+    fn status(code: u16, retry_after: Option<Duration>) -> Verdict {
+        judged(Observed::Status { code, retry_after })
+    }
+
+    fn fail(kind: ErrorKind, maybe_sent: bool) -> Verdict {
+        judged(Observed::Failure { kind, maybe_sent })
     }
 
     #[test]
     fn statuses_retry_only_when_listed() {
         let p = policy();
         assert!(matches!(
-            p.decide(0, status(503, None), true),
+            p.decide(0, &status(503, None), true),
             Decision::Retry(_)
         ));
-        assert_eq!(p.decide(0, status(404, None), true), Decision::Stop);
-        assert_eq!(p.decide(0, status(501, None), true), Decision::Stop);
+        assert_eq!(p.decide(0, &status(404, None), true), Decision::Stop);
+        assert_eq!(p.decide(0, &status(501, None), true), Decision::Stop);
         // Out of retries.
-        assert_eq!(p.decide(5, status(503, None), true), Decision::Stop);
+        assert_eq!(p.decide(5, &status(503, None), true), Decision::Stop);
     }
 
     #[test]
@@ -230,39 +217,30 @@ mod tests {
         let p = policy();
         let ra = Some(Duration::from_millis(700));
         assert_eq!(
-            p.decide(0, status(429, ra), true),
+            p.decide(0, &status(429, ra), true),
             Decision::Retry(Duration::from_millis(700))
         );
         let too_long = Some(Duration::from_secs(2));
-        assert_eq!(p.decide(0, status(503, too_long), true), Decision::Stop);
+        assert_eq!(p.decide(0, &status(503, too_long), true), Decision::Stop);
     }
 
     #[test]
     fn non_idempotent_methods_retry_only_before_sending() {
         let p = policy();
-        let refused = Observed::Failure {
-            kind: ErrorKind::Connect,
-            maybe_sent: false,
-        };
-        let reset = Observed::Failure {
-            kind: ErrorKind::Connect,
-            maybe_sent: true,
-        };
-        let timeout = Observed::Failure {
-            kind: ErrorKind::Timeout,
-            maybe_sent: true,
-        };
-        assert!(matches!(p.decide(0, refused, false), Decision::Retry(_)));
-        assert_eq!(p.decide(0, reset, false), Decision::Stop);
-        assert_eq!(p.decide(0, timeout, false), Decision::Stop);
-        assert_eq!(p.decide(0, status(503, None), false), Decision::Stop);
+        let refused = fail(ErrorKind::Connect, false);
+        let reset = fail(ErrorKind::Connect, true);
+        let timeout = fail(ErrorKind::Timeout, true);
+        assert!(matches!(p.decide(0, &refused, false), Decision::Retry(_)));
+        assert_eq!(p.decide(0, &reset, false), Decision::Stop);
+        assert_eq!(p.decide(0, &timeout, false), Decision::Stop);
+        assert_eq!(p.decide(0, &status(503, None), false), Decision::Stop);
         let all = RetryPolicy {
             retry_all_methods: true,
             ..policy()
         };
-        assert!(matches!(all.decide(0, reset, false), Decision::Retry(_)));
+        assert!(matches!(all.decide(0, &reset, false), Decision::Retry(_)));
         assert!(matches!(
-            all.decide(0, status(503, None), false),
+            all.decide(0, &status(503, None), false),
             Decision::Retry(_)
         ));
     }
@@ -276,11 +254,8 @@ mod tests {
             ErrorKind::Redirect,
             ErrorKind::Other,
         ] {
-            let f = Observed::Failure {
-                kind,
-                maybe_sent: true,
-            };
-            assert_eq!(p.decide(0, f, true), Decision::Stop, "{kind:?}");
+            let f = fail(kind, true);
+            assert_eq!(p.decide(0, &f, true), Decision::Stop, "{kind:?}");
         }
         for kind in [
             ErrorKind::Dns,
@@ -288,12 +263,9 @@ mod tests {
             ErrorKind::Timeout,
             ErrorKind::Body,
         ] {
-            let f = Observed::Failure {
-                kind,
-                maybe_sent: true,
-            };
+            let f = fail(kind, true);
             assert!(
-                matches!(p.decide(0, f, true), Decision::Retry(_)),
+                matches!(p.decide(0, &f, true), Decision::Retry(_)),
                 "{kind:?}"
             );
         }

@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use fanout::config::{Dur, Size, StatusSet};
+use fanout::values::{Dur, Size, StatusSet};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|s: &str| {

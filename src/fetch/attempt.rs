@@ -10,11 +10,12 @@ use reqwest::{Method, StatusCode, Url, Version};
 
 use super::Fetcher;
 use super::failure::{Failure, classify_body_error, classify_send_error};
-use crate::config::{Dur, Size};
+use crate::outcome::Observed;
 use crate::record::ErrorKind;
 use crate::retry::parse_retry_after;
+use crate::values::{Dur, Size};
 
-impl Fetcher {
+impl Fetcher<'_> {
     /// One attempt: the request, its redirects and the body, all within
     /// `--timeout`.
     pub(super) async fn attempt(&self, url: &Url, request_id: Option<String>) -> Attempt {
@@ -24,13 +25,11 @@ impl Fetcher {
         };
         let start = Instant::now();
         let exchange = self.exchange(url, start, &mut out);
-        if tokio::time::timeout(self.timeout, exchange).await.is_err() {
+        let timeout = self.config.limits.timeout;
+        if tokio::time::timeout(timeout, exchange).await.is_err() {
             out.failure = Some(Failure {
                 kind: ErrorKind::Timeout,
-                message: format!(
-                    "no complete response within {} (--timeout)",
-                    Dur(self.timeout)
-                ),
+                message: format!("no complete response within {} (--timeout)", Dur(timeout)),
                 maybe_sent: true,
             });
         }
@@ -40,8 +39,11 @@ impl Fetcher {
     /// Sends the request, follows redirects, reads the body. Fills `out` as
     /// it goes, so a timeout keeps what was learned before it.
     async fn exchange(&self, url: &Url, start: Instant, out: &mut Attempt) {
+        let spec = &self.config.request;
+        let max_redirects = spec.max_redirects;
+        let max_body = spec.max_body;
         let mut url = url.clone();
-        let mut method = self.method.clone();
+        let mut method = spec.method.clone();
         let mut body = self.body.clone();
         let mut send_sensitive = true;
         let mut resp = loop {
@@ -49,7 +51,7 @@ impl Fetcher {
             if send_sensitive && !self.sensitive.is_empty() {
                 req = req.headers(self.sensitive.clone());
             }
-            if let (Some(name), Some(id)) = (&self.request_id, &out.request_id) {
+            if let (Some(name), Some(id)) = (&self.config.protection.request_id, &out.request_id) {
                 // The same id on every hop of this attempt's redirects.
                 req = req.header(name, id.as_str());
             }
@@ -66,15 +68,15 @@ impl Fetcher {
             out.response = Some(ResponseMeta::of(&resp, start));
             let status = resp.status();
             let follow =
-                self.max_redirects > 0 && matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+                max_redirects > 0 && matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
             let location = resp.headers().get(header::LOCATION);
             let (true, Some(location)) = (follow, location) else {
                 break resp;
             };
-            if out.redirects >= self.max_redirects {
+            if out.redirects >= max_redirects {
                 out.failure = Some(Failure::redirect(format!(
                     "more than {} redirects (--max-redirects)",
-                    self.max_redirects
+                    max_redirects
                 )));
                 return;
             }
@@ -117,11 +119,11 @@ impl Fetcher {
         };
 
         let mut read: u64 = 0;
-        let mut kept = (self.keep_body || self.expect.is_some()).then(Vec::new);
+        let mut kept = self.hold_body.then(Vec::new);
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
-                    let room = self.max_body - read;
+                    let room = max_body - read;
                     let take = (chunk.len() as u64).min(room) as usize;
                     if let Some(k) = kept.as_mut() {
                         k.extend_from_slice(&chunk[..take]);
@@ -131,10 +133,7 @@ impl Fetcher {
                     if take < chunk.len() {
                         out.failure = Some(Failure {
                             kind: ErrorKind::TooLarge,
-                            message: format!(
-                                "body is larger than {} (--max-body)",
-                                Size(self.max_body)
-                            ),
+                            message: format!("body is larger than {} (--max-body)", Size(max_body)),
                             maybe_sent: true,
                         });
                         break;
@@ -166,6 +165,27 @@ pub(super) struct Attempt {
     pub(super) failure: Option<Failure>,
     /// The id sent with this attempt (`--request-id`).
     pub(super) request_id: Option<String>,
+}
+
+impl Attempt {
+    /// What the judge looks at.
+    pub(super) fn observed(&self) -> Observed {
+        match (&self.failure, &self.response) {
+            (Some(f), _) => Observed::Failure {
+                kind: f.kind,
+                maybe_sent: f.maybe_sent,
+            },
+            (None, Some(r)) => Observed::Status {
+                code: r.status.as_u16(),
+                retry_after: r.retry_after,
+            },
+            // An attempt ends with a response or a failure.
+            (None, None) => Observed::Failure {
+                kind: ErrorKind::Other,
+                maybe_sent: true,
+            },
+        }
+    }
 }
 
 pub(super) struct ResponseMeta {

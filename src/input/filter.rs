@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 use std::io::{self, BufRead};
 
+use crate::record::ErrorKind;
+
 /// Which accepted lines become work. Skipped lines keep their place in the
 /// numbering (`index`) but get no record.
 #[derive(Default)]
@@ -119,9 +121,11 @@ pub fn load_done(mut reader: impl BufRead) -> io::Result<Done> {
         }
         match serde_json::from_slice::<Prev>(line) {
             Ok(prev) => {
+                // A kind this version does not know is taken as final.
                 let retry = prev
                     .error
-                    .is_some_and(|e| matches!(&*e.kind, "cancelled" | "circuit_open"));
+                    .and_then(|e| ErrorKind::from_name(&e.kind))
+                    .is_some_and(|k| !k.is_final());
                 if !retry {
                     done.hashes.insert(fnv1a64(prev.url.as_bytes()));
                 }

@@ -17,25 +17,32 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use reqwest::Url;
 use tokio::sync::mpsc;
 
 mod filter;
+mod line;
 
 use self::filter::Filters;
 pub use self::filter::{Done, Shard, fnv1a64, load_done};
+use self::line::{classify_line, read_line};
+pub use self::line::{parse_line, parse_url, trim_line};
 
-/// URLs sent to the pipeline per message.
+/// URLs sent to the pipeline per message, at most.
 const BATCH: usize = 256;
+/// Line bytes per message, at most (one overlong line may exceed it): long
+/// lines make small batches, so memory stays bounded either way.
+const BATCH_BYTES: usize = 1 << 20;
 /// Batches buffered between the reader and the pipeline.
 const CHANNEL_BATCHES: usize = 4;
-/// Longest input line kept; longer lines are `invalid_url` records.
-pub const MAX_LINE: usize = 64 * 1024;
+/// Longest input line kept whole (1 MiB). A longer line is an `invalid_url`
+/// record whose `url` holds its first `MAX_LINE` bytes.
+pub const MAX_LINE: usize = 1 << 20;
 /// Read buffer per source.
 const READ_BUFFER: usize = 64 * 1024;
 
@@ -103,11 +110,12 @@ impl Input {
         self.filters.seen = Some(HashSet::new());
     }
 
-    /// Starts reading on a thread of its own; items arrive on the returned
-    /// channel, which ends with one [`Msg::End`]. Dropping the receiver stops
-    /// the thread at its next send. The counter is the number of items sent
-    /// so far, including those still waiting in the channel.
-    pub(crate) fn spawn(self) -> (mpsc::Receiver<Msg>, Arc<ReadCount>) {
+    /// Starts reading on a thread of its own; batches of items arrive on the
+    /// returned channel, which closes when the input ends (how it ended is
+    /// then in [`ReadCount::end`]). Dropping the receiver stops the thread at
+    /// its next send. The counter is the number of items sent so far,
+    /// including those still waiting in the channel.
+    pub(crate) fn spawn(self) -> (mpsc::Receiver<Vec<Item>>, Arc<ReadCount>) {
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         let sent = Arc::new(ReadCount::default());
         let counter = sent.clone();
@@ -117,11 +125,11 @@ impl Input {
         if let Err(e) = spawned {
             // Without a thread there is no input; say so through the channel's
             // end instead of panicking.
-            let (tx, rx) = mpsc::channel(1);
-            let _ = tx.try_send(Msg::End(InputEnd {
+            let (_, rx) = mpsc::channel(1);
+            sent.set_end(InputEnd {
                 error: Some(format!("cannot start the input reader: {e}")),
                 ..InputEnd::default()
-            }));
+            });
             return (rx, sent);
         }
         (rx, sent)
@@ -136,6 +144,20 @@ pub struct ReadCount {
     pub sent: AtomicU64,
     /// Set once the input has been read to its end: `sent` is the total.
     pub finished: AtomicBool,
+    /// How reading ended, once it has.
+    end: Mutex<Option<InputEnd>>,
+}
+
+impl ReadCount {
+    fn set_end(&self, end: InputEnd) {
+        *self.end.lock().unwrap_or_else(|e| e.into_inner()) = Some(end);
+    }
+
+    /// How reading ended; `None` while the reader is still going (or was
+    /// stopped before the end).
+    pub fn end(&self) -> Option<InputEnd> {
+        self.end.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// One accepted input line.
@@ -147,12 +169,6 @@ pub struct Item {
     pub line: String,
     /// The parsed URL, or why the line is not one.
     pub url: Result<Url, String>,
-}
-
-/// What the reader thread sends.
-pub(crate) enum Msg {
-    Items(Vec<Item>),
-    End(InputEnd),
 }
 
 /// How reading ended.
@@ -170,8 +186,10 @@ pub struct InputEnd {
 struct Closed;
 
 struct Batcher {
-    tx: mpsc::Sender<Msg>,
+    tx: mpsc::Sender<Vec<Item>>,
     batch: Vec<Item>,
+    /// Line bytes in `batch`.
+    bytes: usize,
     index: u64,
     filters: Filters,
     /// Items sent, shared with the pipeline (progress, "not started").
@@ -196,8 +214,9 @@ impl Batcher {
             return Ok(());
         }
         let (line, url) = classify_line(trimmed, truncated);
+        self.bytes += line.len();
         self.batch.push(Item { index, line, url });
-        if self.batch.len() >= BATCH {
+        if self.batch.len() >= BATCH || self.bytes >= BATCH_BYTES {
             self.flush()?;
         }
         Ok(())
@@ -208,18 +227,25 @@ impl Batcher {
             return Ok(());
         }
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.bytes = 0;
         self.sent
             .sent
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         self.kept += batch.len() as u64;
-        self.tx.blocking_send(Msg::Items(batch)).map_err(|_| Closed)
+        self.tx.blocking_send(batch).map_err(|_| Closed)
     }
 }
 
-fn read_all(sources: Vec<Source>, filters: Filters, tx: mpsc::Sender<Msg>, sent: Arc<ReadCount>) {
+fn read_all(
+    sources: Vec<Source>,
+    filters: Filters,
+    tx: mpsc::Sender<Vec<Item>>,
+    sent: Arc<ReadCount>,
+) {
     let mut b = Batcher {
         tx,
         batch: Vec::with_capacity(BATCH),
+        bytes: 0,
         index: 0,
         filters,
         sent,
@@ -269,201 +295,13 @@ fn read_all(sources: Vec<Source>, filters: Filters, tx: mpsc::Sender<Msg>, sent:
         kept: b.kept,
         error,
     };
-    let _ = b.tx.blocking_send(Msg::End(end));
-}
-
-/// Reads one line into `buf` without its `\n`, keeping at most `cap` bytes
-/// (the rest of an overlong line is skipped). `Ok(None)` at the end of input,
-/// else `Ok(Some(truncated))`. A last line without `\n` is still a line.
-fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Result<Option<bool>> {
-    buf.clear();
-    let mut truncated = false;
-    let mut read_any = false;
-    loop {
-        let available = match r.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if available.is_empty() {
-            return Ok(read_any.then_some(truncated));
-        }
-        read_any = true;
-        let (chunk, used, done) = match memchr(b'\n', available) {
-            Some(i) => (&available[..i], i + 1, true),
-            None => (available, available.len(), false),
-        };
-        let room = cap.saturating_sub(buf.len());
-        if chunk.len() > room {
-            truncated = true;
-        }
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        r.consume(used);
-        if done {
-            return Ok(Some(truncated));
-        }
-    }
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
-}
-
-/// Classifies one raw input line: `None` for blank and `#` comment lines,
-/// else the trimmed line and its URL or the reason it is not one.
-pub fn parse_line(raw: &[u8], truncated: bool) -> Option<(String, Result<Url, String>)> {
-    trim_line(raw).map(|t| classify_line(t, truncated))
-}
-
-/// The line without surrounding whitespace (Unicode whitespace too when the
-/// line is UTF-8); `None` for blank and `#` comment lines.
-pub fn trim_line(raw: &[u8]) -> Option<&[u8]> {
-    // A byte-order mark, as some editors write at the start of a file, is
-    // not part of the URL.
-    let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
-    let mut t = raw.trim_ascii();
-    if let Ok(s) = std::str::from_utf8(t) {
-        t = s.trim().as_bytes();
-    }
-    match t.first() {
-        None | Some(b'#') => None,
-        Some(_) => Some(t),
-    }
-}
-
-/// The record's `url` text for a trimmed line, and its URL or why it is
-/// not one.
-fn classify_line(t: &[u8], truncated: bool) -> (String, Result<Url, String>) {
-    if truncated {
-        let line = String::from_utf8_lossy(t).into_owned();
-        return (
-            line,
-            Err(format!("input line is longer than {MAX_LINE} bytes")),
-        );
-    }
-    match std::str::from_utf8(t) {
-        Ok(s) => (s.to_owned(), parse_url(s)),
-        Err(_) => (
-            String::from_utf8_lossy(t).into_owned(),
-            Err("input line is not valid UTF-8".to_owned()),
-        ),
-    }
-}
-
-/// Parses an absolute `http` or `https` URL; anything else is an error
-/// message for an `invalid_url` record.
-pub fn parse_url(s: &str) -> Result<Url, String> {
-    match Url::parse(s) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => {
-            if u.host().is_some() {
-                Ok(u)
-            } else {
-                Err("URL has no host".to_owned())
-            }
-        }
-        Ok(u) => Err(format!(
-            "unsupported scheme `{}:`; only http and https URLs are fetched",
-            u.scheme()
-        )),
-        Err(url::ParseError::RelativeUrlWithoutBase) => {
-            Err("not an absolute URL: it needs a scheme such as https://".to_owned())
-        }
-        Err(e) => Err(format!("invalid URL: {e}")),
-    }
+    // Said before the channel closes, so the pipeline finds it there.
+    b.sent.set_end(end);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lines(input: &[u8], cap: usize) -> Vec<(Vec<u8>, bool)> {
-        let mut r = BufReader::with_capacity(4, input);
-        let mut buf = Vec::new();
-        let mut out = Vec::new();
-        while let Some(t) = read_line(&mut r, &mut buf, cap).unwrap() {
-            out.push((buf.clone(), t));
-        }
-        out
-    }
-
-    #[test]
-    fn splits_lines_across_small_buffers() {
-        let got = lines(b"ab\r\ncdefgh\n\nlast", 100);
-        let want: Vec<(Vec<u8>, bool)> = vec![
-            (b"ab\r".to_vec(), false),
-            (b"cdefgh".to_vec(), false),
-            (b"".to_vec(), false),
-            (b"last".to_vec(), false),
-        ];
-        assert_eq!(got, want);
-    }
-
-    #[test]
-    fn overlong_lines_are_cut_and_flagged_without_losing_the_next() {
-        let got = lines(b"0123456789\nok\n", 4);
-        assert_eq!(got, vec![(b"0123".to_vec(), true), (b"ok".to_vec(), false)]);
-    }
-
-    #[test]
-    fn blank_and_comment_lines_are_skipped() {
-        for raw in [
-            &b""[..],
-            b"   ",
-            b"\t\r",
-            b"# note",
-            b"   # indented",
-            b"\xc2\xa0 # nbsp",
-        ] {
-            assert!(parse_line(raw, false).is_none(), "{raw:?}");
-        }
-    }
-
-    #[test]
-    fn a_byte_order_mark_is_not_part_of_the_url() {
-        let (line, url) = parse_line("\u{feff}http://a/x\r".as_bytes(), false).unwrap();
-        assert_eq!(line, "http://a/x");
-        assert!(url.is_ok());
-        assert!(parse_line("\u{feff}# comment".as_bytes(), false).is_none());
-    }
-
-    #[test]
-    fn lines_are_trimmed_and_parsed() {
-        let (line, url) = parse_line(b"  http://127.0.0.1:8080/a \r", false).unwrap();
-        assert_eq!(line, "http://127.0.0.1:8080/a");
-        assert_eq!(url.unwrap().as_str(), "http://127.0.0.1:8080/a");
-    }
-
-    #[test]
-    fn only_absolute_http_urls_are_accepted() {
-        for bad in [
-            "ftp://example.com/x",
-            "file:///etc/passwd",
-            "example.com/path",
-            "/relative",
-            "http://",
-            "https://exa mple.com",
-            "http://[::1",
-            "mailto:someone@example.com",
-        ] {
-            let (line, url) = parse_line(bad.as_bytes(), false).unwrap();
-            assert_eq!(line, bad);
-            assert!(url.is_err(), "{bad} should be invalid");
-        }
-        for good in [
-            "https://example.com",
-            "http://127.0.0.1:1/x?q=1#f",
-            "HTTP://EXAMPLE.COM",
-        ] {
-            assert!(parse_url(good).is_ok(), "{good}");
-        }
-    }
-
-    #[test]
-    fn invalid_utf8_is_a_record_not_a_crash() {
-        let (line, url) = parse_line(b"http://a/\xff\xfe", false).unwrap();
-        assert_eq!(line, "http://a/\u{fffd}\u{fffd}");
-        assert_eq!(url.unwrap_err(), "input line is not valid UTF-8");
-    }
 
     #[test]
     fn fnv1a64_matches_the_reference_values() {
@@ -483,15 +321,12 @@ mod tests {
     }
 
     fn read(input: Input) -> (Vec<(u64, String)>, InputEnd) {
-        let (mut rx, _) = input.spawn();
+        let (mut rx, read) = input.spawn();
         let mut seen = Vec::new();
-        let end = loop {
-            match rx.blocking_recv().expect("reader ends with End") {
-                Msg::Items(items) => seen.extend(items.into_iter().map(|i| (i.index, i.line))),
-                Msg::End(end) => break end,
-            }
-        };
-        (seen, end)
+        while let Some(items) = rx.blocking_recv() {
+            seen.extend(items.into_iter().map(|i| (i.index, i.line)));
+        }
+        (seen, read.end().expect("the reader says how it ended"))
     }
 
     #[test]

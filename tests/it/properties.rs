@@ -6,11 +6,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use fanout::config::{Dur, Size, StatusSet};
 use fanout::input::{parse_line, parse_url};
 use fanout::output::{JsonlWriter, RecordWriter};
 use fanout::record::{ErrorKind, Record};
 use fanout::retry::{RetryPolicy, parse_retry_after};
+use fanout::values::{Dur, Size, StatusSet};
 use proptest::prelude::*;
 
 /// Size units and what they multiply by.

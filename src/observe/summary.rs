@@ -1,4 +1,4 @@
-//! What a run did, in numbers: counts by outcome, error kind and status,
+//! An observer of records (`mod.rs`). What a run did, in numbers: counts by outcome, error kind and status,
 //! retries, rate, and latency percentiles from a bounded-memory histogram.
 //! Printed on stderr at the end (unless `-q`) and written as one JSON object
 //! by `--stats FILE`.
@@ -9,9 +9,10 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde_json::{Map, Value, json};
 
+use super::{Observer, RunEnd};
 use crate::output::human_duration;
 use crate::record::{ErrorKind, Record};
-use crate::run::StopReason;
+use crate::stop::StopReason;
 
 /// Largest latency the histogram tells apart (longer ones count as this).
 const LATENCY_MAX_US: u64 = 3_600_000_000;
@@ -211,6 +212,20 @@ impl Summary {
             "retries_refused": self.retries_refused,
             "circuits_opened": self.circuits_opened,
         })
+    }
+}
+
+impl Observer for Summary {
+    fn record(&mut self, record: &Record) {
+        self.add(record);
+    }
+
+    fn finish(&mut self, end: &RunEnd<'_>) {
+        self.elapsed = end.elapsed;
+        self.stopped = end.stopped;
+        self.not_started = end.read.saturating_sub(self.records);
+        self.retries_refused = end.gates.budget().map(|b| b.refused());
+        self.circuits_opened = end.gates.breakers().map(|b| b.tripped());
     }
 }
 

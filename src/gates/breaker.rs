@@ -1,6 +1,6 @@
-//! The per-host circuit breaker (`--trip-after`, `--trip-cooldown`) and the
-//! run-wide retry budget (`--retry-budget`): the two ways fanout stops
-//! pressing on a backend that is already failing.
+//! The per-host circuit breaker (`--trip-after`, `--trip-cooldown`): with
+//! the retry budget, one of the two ways fanout stops pressing on a backend
+//! that is already failing.
 //!
 //! Breaker states per host (host and port):
 //!
@@ -17,10 +17,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
+
+pub use crate::outcome::Health;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -44,15 +46,6 @@ pub enum Pass {
     Open,
 }
 
-/// How a URL ended, as far as its host's health is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Health {
-    /// The host answered (whatever the answer was).
-    Answered,
-    /// A final transport failure or a final retryable status.
-    Failed,
-}
-
 /// Longer than any run; stands in for durations too long to add to a clock.
 const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
@@ -62,6 +55,9 @@ pub struct Breakers {
     trip_after: u32,
     cooldown: Duration,
     hosts: Mutex<Hosts>,
+    /// Woken whenever a circuit opens, so URLs waiting for a slot can give
+    /// up at once instead of waiting behind busy requests.
+    opened: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -80,6 +76,7 @@ impl Breakers {
             trip_after: trip_after.max(1),
             cooldown,
             hosts: Mutex::default(),
+            opened: Notify::new(),
         }
     }
 
@@ -148,6 +145,7 @@ impl Breakers {
                 if matches!(s, State::Open { .. }) {
                     hosts.tripped.insert(host.to_owned());
                     tracing::info!(host, cooldown = ?self.cooldown, "circuit opened");
+                    self.opened.notify_waiters();
                 }
                 hosts.state.insert(host.to_owned(), s);
             }
@@ -179,61 +177,21 @@ impl Breakers {
     pub fn tripped(&self) -> Vec<String> {
         self.lock().tripped.iter().cloned().collect()
     }
-}
 
-/// Caps retries across the run at a share of first attempts.
-#[derive(Debug)]
-pub struct RetryBudget {
-    percent: f64,
-    first_attempts: AtomicU64,
-    retries: AtomicU64,
-    refused: AtomicU64,
-}
-
-/// Retries are always allowed up to this many in total.
-pub const RETRY_BUDGET_FLOOR: u64 = 10;
-
-impl RetryBudget {
-    /// Retries may be at most `percent` (0–100) of first attempts so far,
-    /// and never fewer than [`RETRY_BUDGET_FLOOR`] in total.
-    pub fn new(percent: f64) -> RetryBudget {
-        RetryBudget {
-            percent,
-            first_attempts: AtomicU64::new(0),
-            retries: AtomicU64::new(0),
-            refused: AtomicU64::new(0),
+    /// Completes once `host`'s circuit refuses URLs; never, while it does
+    /// not. For URLs that wait for a slot: an open circuit answers them at
+    /// once.
+    pub async fn until_open(&self, host: &str) {
+        loop {
+            let opened = self.opened.notified();
+            tokio::pin!(opened);
+            // Registered before the check, so an opening in between wakes us.
+            opened.as_mut().enable();
+            if self.is_open(host) {
+                return;
+            }
+            opened.await;
         }
-    }
-
-    /// Counts a URL's first attempt.
-    pub fn first_attempt(&self) {
-        self.first_attempts.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Takes one retry from the budget, or counts it refused.
-    pub fn try_retry(&self) -> bool {
-        let first = self.first_attempts.load(Ordering::Relaxed) as f64;
-        let allowed = ((first * self.percent / 100.0).floor() as u64).max(RETRY_BUDGET_FLOOR);
-        let took = self
-            .retries
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| {
-                (r < allowed).then_some(r + 1)
-            })
-            .is_ok();
-        if !took {
-            self.refused.fetch_add(1, Ordering::Relaxed);
-        }
-        took
-    }
-
-    /// Retries granted so far.
-    pub fn retries(&self) -> u64 {
-        self.retries.load(Ordering::Relaxed)
-    }
-
-    /// Retries refused so far.
-    pub fn refused(&self) -> u64 {
-        self.refused.load(Ordering::Relaxed)
     }
 }
 
@@ -327,27 +285,19 @@ mod tests {
         assert_eq!(b.check(H), Pass::Open);
     }
 
-    #[test]
-    fn retry_budget_has_a_floor_and_grows_with_first_attempts() {
-        let budget = RetryBudget::new(10.0);
-        let granted = (0..50).filter(|_| budget.try_retry()).count();
-        assert_eq!(granted, 10, "the floor");
-        assert_eq!(budget.refused(), 40);
-        for _ in 0..200 {
-            budget.first_attempt();
-        }
-        let granted = (0..50).filter(|_| budget.try_retry()).count();
-        assert_eq!(granted, 10, "10% of 200 is 20 in all");
-        assert_eq!(budget.retries(), 20);
-        assert_eq!(budget.refused(), 80);
-    }
-
-    #[test]
-    fn zero_percent_still_allows_the_floor() {
-        let budget = RetryBudget::new(0.0);
-        for _ in 0..1000 {
-            budget.first_attempt();
-        }
-        assert_eq!((0..20).filter(|_| budget.try_retry()).count(), 10);
+    #[tokio::test(start_paused = true)]
+    async fn waiters_learn_at_once_that_a_circuit_opened() {
+        let b = std::sync::Arc::new(Breakers::new(1, Duration::from_secs(10)));
+        let waiting = {
+            let b = b.clone();
+            tokio::spawn(async move { b.until_open(H).await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        b.report("other:80", Pass::Closed, Health::Failed);
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "another host's circuit");
+        b.report(H, Pass::Closed, Health::Failed);
+        waiting.await.unwrap();
     }
 }

@@ -1,7 +1,7 @@
 //! Live metrics (`--metrics ADDR`): a Prometheus text endpoint at
 //! `http://ADDR/metrics` while the run lasts.
 //!
-//! Counters that only the writer can know (done, ok, failed by kind,
+//! An observer of records (`mod.rs`). Counters that only the writer can know (done, ok, failed by kind,
 //! retries, latency) are bumped once per record — a few atomic adds, and
 //! nothing at all without `--metrics`. Gauges that describe the pipeline
 //! right now (read, in flight, queued, open circuits) are computed when
@@ -11,7 +11,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -22,22 +22,13 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::breaker::{Breakers, RetryBudget};
+use super::Observer;
+use crate::gates::Gates;
 use crate::input::ReadCount;
 use crate::record::{ErrorKind, Record};
 
 /// Labels of `fanout_failed_total`.
 type KindLabel = Vec<(&'static str, &'static str)>;
-
-/// URLs taken from the input and records written, shared with the
-/// pipeline: their difference is what is in flight.
-#[derive(Debug, Default)]
-pub struct Live {
-    /// URLs taken from the input stream.
-    pub taken: AtomicU64,
-    /// Records written.
-    pub done: AtomicU64,
-}
 
 /// The metrics of one run.
 pub struct Metrics {
@@ -53,19 +44,12 @@ pub struct Metrics {
     open_circuits: Gauge,
     latency: Histogram,
     read: Arc<ReadCount>,
-    live: Arc<Live>,
-    breakers: Option<Arc<Breakers>>,
-    budget: Option<Arc<RetryBudget>>,
+    gates: Arc<Gates>,
 }
 
 impl Metrics {
-    /// Metrics fed from the run's own counters.
-    pub fn new(
-        read: Arc<ReadCount>,
-        live: Arc<Live>,
-        breakers: Option<Arc<Breakers>>,
-        budget: Option<Arc<RetryBudget>>,
-    ) -> Metrics {
+    /// Metrics fed from the run's own counters and gates.
+    pub fn new(read: Arc<ReadCount>, gates: Arc<Gates>) -> Metrics {
         let mut m = Metrics {
             registry: Registry::default(),
             urls_read: Counter::default(),
@@ -80,9 +64,7 @@ impl Metrics {
             // 1 ms to ~33 s, doubling.
             latency: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             read,
-            live,
-            breakers,
-            budget,
+            gates,
         };
         let r = &mut m.registry;
         r.register(
@@ -161,15 +143,16 @@ impl Metrics {
     /// The exposition text, with the pipeline gauges as of now.
     pub fn render(&self) -> String {
         let read = self.read.sent.load(Ordering::Relaxed);
-        let taken = self.live.taken.load(Ordering::Relaxed);
-        let done = self.live.done.load(Ordering::Relaxed);
+        let done = self.done.get();
+        let in_flight = self.gates.in_flight();
         self.urls_read.inner().store(read, Ordering::Relaxed);
-        self.in_flight.set(taken.saturating_sub(done) as i64);
-        self.queued.set(read.saturating_sub(taken) as i64);
-        if let Some(b) = &self.breakers {
+        self.in_flight.set(in_flight as i64);
+        self.queued
+            .set(read.saturating_sub(done).saturating_sub(in_flight) as i64);
+        if let Some(b) = self.gates.breakers() {
             self.open_circuits.set(b.open_now() as i64);
         }
-        if let Some(b) = &self.budget {
+        if let Some(b) = self.gates.budget() {
             self.retries_refused
                 .inner()
                 .store(b.refused(), Ordering::Relaxed);
@@ -178,6 +161,12 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+impl Observer for Arc<Metrics> {
+    fn record(&mut self, record: &Record) {
+        Metrics::record(self, record);
     }
 }
 
@@ -230,19 +219,25 @@ mod tests {
     fn renders_the_documented_names_with_values() {
         let read = Arc::new(ReadCount::default());
         read.sent.store(10, Ordering::Relaxed);
-        let live = Arc::new(Live::default());
-        live.taken.store(7, Ordering::Relaxed);
-        live.done.store(4, Ordering::Relaxed);
-        let m = Metrics::new(read, live, None, None);
+        let gates = Arc::new(Gates::new(&crate::Config::default()));
+        let m = Metrics::new(read, gates.clone());
         let mut r = Record::without_request(0, "u".into(), ErrorKind::Timeout, "m".into());
         r.attempts = 3;
         r.elapsed_ms = Duration::from_millis(20);
         m.record(&r);
+        let held: Vec<_> = futures::executor::block_on(async {
+            let mut held = Vec::new();
+            for _ in 0..3 {
+                held.push(gates.admit(None).await);
+            }
+            held
+        });
         let text = m.render();
+        drop(held);
         for line in [
             "fanout_urls_read_total 10",
             "fanout_in_flight 3",
-            "fanout_queued 3",
+            "fanout_queued 6",
             "fanout_done_total 1",
             "fanout_ok_total 0",
             "fanout_failed_total{kind=\"timeout\"} 1",

@@ -1,4 +1,4 @@
-//! The live progress line on stderr: URLs done, in flight, ok and failed,
+//! An observer of records (`mod.rs`). The live progress line on stderr: URLs done, in flight, ok and failed,
 //! the rate, and once the input has been read to its end, the total and an
 //! ETA.
 //!
@@ -9,7 +9,15 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{Observer, RunEnd};
+use crate::gates::Gates;
+use crate::input::ReadCount;
+use crate::record::Record;
 
 /// How often the in-flight/ok/failed message is rebuilt.
 const MESSAGE_EVERY: Duration = Duration::from_millis(100);
@@ -17,6 +25,9 @@ const MESSAGE_EVERY: Duration = Duration::from_millis(100);
 /// The progress line, or nothing when disabled.
 pub struct Progress {
     bar: Option<ProgressBar>,
+    gates: Arc<Gates>,
+    read: Arc<ReadCount>,
+    total_known: bool,
     ok: u64,
     failed: u64,
     started: Instant,
@@ -25,7 +36,8 @@ pub struct Progress {
 
 impl Progress {
     /// A progress line on stderr when `enabled`, else a no-op.
-    pub fn new(enabled: bool) -> Progress {
+    /// `gates` tell what is in flight, `read` how much input was read.
+    pub fn new(enabled: bool, gates: Arc<Gates>, read: Arc<ReadCount>) -> Progress {
         let bar = enabled.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
@@ -37,6 +49,9 @@ impl Progress {
         });
         Progress {
             bar,
+            gates,
+            read,
+            total_known: false,
             ok: 0,
             failed: 0,
             started: Instant::now(),
@@ -44,9 +59,10 @@ impl Progress {
         }
     }
 
-    /// Counts a finished URL; `in_flight` is how many are still running.
-    pub fn finished(&mut self, ok: bool, in_flight: u64) {
+    /// Counts a finished URL.
+    fn finished(&mut self, ok: bool) {
         let Some(bar) = &self.bar else { return };
+        let in_flight = self.gates.in_flight();
         if ok {
             self.ok += 1;
         } else {
@@ -65,7 +81,7 @@ impl Progress {
     }
 
     /// The input has been read: `total` URLs will run in all.
-    pub fn total_known(&mut self, total: u64) {
+    fn total_known(&mut self, total: u64) {
         let Some(bar) = &self.bar else { return };
         bar.set_length(total);
         bar.set_style(
@@ -75,13 +91,10 @@ impl Progress {
         );
     }
 
-    /// Runs `f` with the line hidden, for output to the same terminal (the
-    /// records, when stdout is a terminal too), then draws it again.
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &self.bar {
-            Some(bar) => bar.suspend(f),
-            None => f(),
-        }
+    /// A handle that hides the line while something else is written to
+    /// the terminal.
+    pub fn suspender(&self) -> Suspend {
+        Suspend(self.bar.clone())
     }
 
     /// Removes the line, leaving the terminal as it was.
@@ -89,6 +102,37 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// Hides the progress line around output to the same terminal.
+pub struct Suspend(Option<ProgressBar>);
+
+impl Suspend {
+    /// Runs `f` with the line hidden (the records, when stdout is a
+    /// terminal too), then draws it again.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.0 {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn record(&mut self, record: &Record) {
+        if self.bar.is_none() {
+            return;
+        }
+        self.finished(record.ok);
+        if !self.total_known && self.read.finished.load(Ordering::Acquire) {
+            self.total_known = true;
+            self.total_known(self.read.sent.load(Ordering::Relaxed));
+        }
+    }
+
+    fn finish(&mut self, _end: &RunEnd<'_>) {
+        self.clear();
     }
 }
 

@@ -1,0 +1,271 @@
+//! The command line's flags, one struct per help group, flattened into
+//! [`super::Cli`]. Only what the user typed: validation is `resolve.rs`'s.
+
+use std::net::SocketAddr;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::config::*;
+use crate::input::Shard;
+use crate::retry::{DEFAULT_BACKOFF, DEFAULT_BACKOFF_MAX, DEFAULT_RETRIES, DEFAULT_RETRY_ON};
+use crate::values::{Dur, Rate, Size, StatusSet};
+
+use super::{ColorArg, FormatArg, Generate};
+
+/// URL sources and filters.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Read URLs from FILE, one per line ("-" is stdin); repeatable
+    ///
+    /// Without URL arguments or -i, URLs are read from stdin when it is not a
+    /// terminal.
+    #[arg(
+        short = 'i',
+        long = "input",
+        value_name = "FILE",
+        help_heading = "Input"
+    )]
+    pub inputs: Vec<PathBuf>,
+
+    /// Keep only part K of N of the input (1 <= K <= N)
+    ///
+    /// A line belongs to shard K when the FNV-1a 64-bit hash of the trimmed
+    /// line, mod N, is K-1: N machines running 1/N ... N/N over the same list
+    /// cover it exactly once. `index` stays the position in the whole input.
+    #[arg(long, value_name = "K/N", help_heading = "Input")]
+    pub shard: Option<Shard>,
+
+    /// Skip URLs that already have a final record in FILE (earlier output)
+    ///
+    /// Records with error kind `cancelled` or `circuit_open` are not final:
+    /// those URLs run again. With `>> FILE` this resumes an interrupted run.
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    pub skip_done: Option<PathBuf>,
+
+    /// Skip a URL already seen in this run (same trimmed line)
+    #[arg(long, help_heading = "Input")]
+    pub dedup: bool,
+}
+
+/// Concurrency, pacing and timeouts.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// At most N requests in flight
+    #[arg(
+        short = 'c',
+        long,
+        value_name = "N",
+        default_value_t = NonZeroUsize::new(DEFAULT_CONCURRENCY).expect("non-zero"),
+        help_heading = "Concurrency"
+    )]
+    pub concurrency: NonZeroUsize,
+
+    /// At most N requests in flight per host (host:port); 0 = no limit
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        help_heading = "Concurrency"
+    )]
+    pub per_host: usize,
+
+    /// At most R request starts per second, retries included [default: no limit]
+    ///
+    /// R is like 10, 10/s, 600/m or 3600/h. Starts are spaced evenly.
+    #[arg(long, value_name = "R", help_heading = "Concurrency")]
+    pub rate: Option<Rate>,
+
+    /// Limit for one attempt, from connect to the last body byte
+    ///
+    /// DUR is like 250ms, 5s, 2m, 1h30m; a bare number is seconds.
+    #[arg(short = 't', long, value_name = "DUR", default_value_t = Dur(DEFAULT_TIMEOUT), help_heading = "Concurrency")]
+    pub timeout: Dur,
+
+    /// Limit for opening a connection (TCP and TLS)
+    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_CONNECT_TIMEOUT), help_heading = "Concurrency")]
+    pub connect_timeout: Dur,
+
+    /// Limit for the whole run [default: none]
+    ///
+    /// When it passes, nothing new starts, requests in flight end as
+    /// `cancelled`, and the exit status is 1.
+    #[arg(long, value_name = "DUR", help_heading = "Concurrency")]
+    pub deadline: Option<Dur>,
+}
+
+/// Retries.
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// Extra attempts after the first
+    #[arg(short = 'r', long, value_name = "N", default_value_t = DEFAULT_RETRIES, help_heading = "Retries")]
+    pub retries: u32,
+
+    /// Statuses that are retried (codes and ranges)
+    #[arg(long, value_name = "LIST", default_value = DEFAULT_RETRY_ON, help_heading = "Retries")]
+    pub retry_on: StatusSet,
+
+    /// Cap of the first retry's random wait; doubles per retry
+    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_BACKOFF), help_heading = "Retries")]
+    pub backoff: Dur,
+
+    /// Cap of any wait; a longer Retry-After is not waited for
+    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_BACKOFF_MAX), help_heading = "Retries")]
+    pub backoff_max: Dur,
+
+    /// Also retry non-idempotent methods (POST, PATCH) after they may have
+    /// reached the server
+    #[arg(long, help_heading = "Retries")]
+    pub retry_all_methods: bool,
+}
+
+/// Protecting what you call.
+#[derive(Debug, Args)]
+pub struct ProtectionArgs {
+    /// Open a host's circuit after N consecutive final failures; 0 = off
+    ///
+    /// Its URLs then get `circuit_open` records without a request for
+    /// --trip-cooldown; then one URL probes the host: success closes the
+    /// circuit, failure opens it again.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        help_heading = "Protection"
+    )]
+    pub trip_after: u32,
+
+    /// How long an open circuit refuses requests
+    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_TRIP_COOLDOWN), help_heading = "Protection")]
+    pub trip_cooldown: Dur,
+
+    /// Retries may be at most PCT% of first attempts (at least 10) [default: off]
+    #[arg(long, value_name = "PCT", help_heading = "Protection")]
+    pub retry_budget: Option<f64>,
+
+    /// Send a fresh UUID v7 in header NAME on every attempt; records get `request_id`
+    #[arg(long, value_name = "NAME", help_heading = "Protection")]
+    pub request_id: Option<String>,
+
+    /// Serve Prometheus metrics on http://ADDR/metrics while running
+    #[arg(long, value_name = "ADDR", help_heading = "Protection")]
+    pub metrics: Option<SocketAddr>,
+}
+
+/// What each request looks like.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// HTTP method [default: GET, or POST with -d]
+    #[arg(
+        short = 'X',
+        long = "method",
+        value_name = "METHOD",
+        help_heading = "Request"
+    )]
+    pub method: Option<String>,
+
+    /// Add a header, 'Name: value'; repeatable
+    #[arg(
+        short = 'H',
+        long = "header",
+        value_name = "HEADER",
+        help_heading = "Request"
+    )]
+    pub headers: Vec<String>,
+
+    /// Request body; @FILE reads it from FILE
+    #[arg(
+        short = 'd',
+        long = "data",
+        value_name = "DATA",
+        help_heading = "Request"
+    )]
+    pub data: Option<String>,
+
+    /// User-Agent header
+    #[arg(short = 'A', long, value_name = "UA", default_value = DEFAULT_USER_AGENT, help_heading = "Request")]
+    pub user_agent: String,
+
+    /// Redirects followed per attempt; 0 = don't follow
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_REDIRECTS, help_heading = "Request")]
+    pub max_redirects: u32,
+
+    /// Don't verify TLS certificates
+    #[arg(short = 'k', long, help_heading = "Request")]
+    pub insecure: bool,
+
+    /// Also trust the CA certificates in FILE (PEM)
+    #[arg(long, value_name = "FILE", help_heading = "Request")]
+    pub cacert: Option<PathBuf>,
+
+    /// Send every request through this proxy [default: HTTP(S)_PROXY, NO_PROXY]
+    #[arg(long, value_name = "URL", help_heading = "Request")]
+    pub proxy: Option<String>,
+
+    /// Speak HTTP/1.1 only (no HTTP/2)
+    #[arg(long = "http1.1", help_heading = "Request")]
+    pub http1_1: bool,
+}
+
+/// What makes a URL ok.
+#[derive(Debug, Args)]
+pub struct SuccessArgs {
+    /// Final statuses that count as success (codes and ranges)
+    #[arg(long, value_name = "LIST", default_value = DEFAULT_ACCEPT, help_heading = "Success")]
+    pub accept: StatusSet,
+
+    /// The body (up to --max-body) must match REGEX
+    #[arg(long, value_name = "REGEX", help_heading = "Success")]
+    pub expect: Option<String>,
+
+    /// The URL must finish (`elapsed_ms`, retries included) within DUR
+    #[arg(long, value_name = "DUR", help_heading = "Success")]
+    pub slow: Option<Dur>,
+}
+
+/// Records, the summary and logs.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write records in input order (default: as they finish)
+    #[arg(long, help_heading = "Output")]
+    pub ordered: bool,
+
+    /// Add the response body to each record
+    #[arg(long, help_heading = "Output")]
+    pub body: bool,
+
+    /// Most body bytes read per response; more is error `too_large`
+    ///
+    /// SIZE is bytes, or with KB/MB/GB (powers of 1000) or KiB/MiB/GiB.
+    #[arg(long, value_name = "SIZE", default_value_t = Size(DEFAULT_MAX_BODY), help_heading = "Output")]
+    pub max_body: Size,
+
+    /// Record format [auto: text on a terminal, else jsonl]
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = FormatArg::Auto, help_heading = "Output")]
+    pub format: FormatArg,
+
+    /// Colour the text format [auto: on a terminal, unless NO_COLOR is set]
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto, help_heading = "Output")]
+    pub color: ColorArg,
+
+    /// Don't draw the progress line on stderr
+    #[arg(long, help_heading = "Output")]
+    pub no_progress: bool,
+
+    /// No summary and no progress line on stderr
+    #[arg(short = 'q', long, help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Write the end-of-run summary to FILE as one JSON object
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub stats: Option<PathBuf>,
+
+    /// Print a shell completion script or the man page, then exit
+    #[arg(long, value_enum, value_name = "WHAT", help_heading = "Output")]
+    pub generate: Option<Generate>,
+
+    /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Output")]
+    pub verbose: u8,
+}

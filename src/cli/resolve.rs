@@ -1,0 +1,175 @@
+//! Turning what the user typed into the library's validated types: the
+//! request (method, headers, body, certificates, proxy), the `--expect`
+//! regex, the `--request-id` header name, and the input sources. Every
+//! error is one line that names the flag.
+
+use anyhow::{Context, bail};
+use reqwest::Method;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use super::args::{InputArgs, RequestArgs};
+use crate::config::RequestSpec;
+use crate::exit::NO_URLS;
+use crate::fetch::redact_str;
+use crate::input::{Input, load_done};
+
+/// The request settings, fully validated.
+pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSpec> {
+    let method = match (&q.method, &q.data) {
+        (Some(m), _) => Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+            .map_err(|_| anyhow::anyhow!("invalid method `{m}`"))?,
+        (None, Some(_)) => Method::POST,
+        (None, None) => Method::GET,
+    };
+
+    let mut headers = HeaderMap::new();
+    let ua = HeaderValue::from_str(&q.user_agent)
+        .map_err(|_| anyhow::anyhow!("invalid user agent `{}`", q.user_agent))?;
+    headers.insert(header::USER_AGENT, ua);
+    for h in &q.headers {
+        let (name, value) = parse_header(h)?;
+        // -H replaces -A's User-Agent; other names may repeat.
+        if name == header::USER_AGENT {
+            headers.insert(name, value);
+        } else {
+            headers.append(name, value);
+        }
+    }
+
+    let body = match &q.data {
+        None => None,
+        Some(d) => match d.strip_prefix('@') {
+            Some(path) => {
+                Some(std::fs::read(path).with_context(|| format!("cannot read -d @{path}"))?)
+            }
+            None => Some(d.clone().into_bytes()),
+        },
+    };
+    if body.is_some() && !headers.contains_key(header::CONTENT_TYPE) {
+        // As curl does for -d.
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+    }
+
+    let cacerts = match &q.cacert {
+        Some(p) => {
+            let pem = std::fs::read(p)
+                .with_context(|| format!("cannot read --cacert {}", p.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .context("--cacert: not a PEM certificate file")?;
+            if certs.is_empty() {
+                bail!("--cacert: no certificate found in the file");
+            }
+            certs
+        }
+        None => Vec::new(),
+    };
+    let proxy = match &q.proxy {
+        Some(proxy) => Some(
+            reqwest::Proxy::all(proxy.as_str())
+                .with_context(|| format!("--proxy: invalid proxy URL `{}`", redact_str(proxy)))?,
+        ),
+        None => None,
+    };
+
+    Ok(RequestSpec {
+        method,
+        headers,
+        body: body.map(Into::into),
+        max_redirects: q.max_redirects,
+        max_body,
+        insecure: q.insecure,
+        cacerts,
+        proxy,
+        http1_only: q.http1_1,
+    })
+}
+
+/// `--expect REGEX`.
+pub(super) fn expect(re: &str) -> anyhow::Result<regex::bytes::Regex> {
+    regex::bytes::Regex::new(re)
+        .map_err(|e| anyhow::anyhow!("invalid --expect regex: {}", first_line(&e.to_string())))
+}
+
+/// `--request-id NAME`.
+pub(super) fn request_id(name: &str) -> anyhow::Result<HeaderName> {
+    HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| anyhow::anyhow!("invalid --request-id header name `{name}`"))
+}
+
+/// The input sources and filters, in the documented order: arguments,
+/// then each `-i`, then stdin when neither is given.
+pub(super) fn input(urls: Vec<String>, i: InputArgs) -> anyhow::Result<Input> {
+    use std::io::IsTerminal;
+    let mut input = Input::new();
+    if let Some(shard) = i.shard {
+        input.shard(shard);
+    }
+    if i.dedup {
+        input.dedup();
+    }
+    if let Some(path) = &i.skip_done {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot read --skip-done {}", path.display()))?;
+        let done = load_done(std::io::BufReader::new(file))
+            .with_context(|| format!("cannot read --skip-done {}", path.display()))?;
+        warn_unreadable(path, &done.unreadable, done.lines);
+        input.skip_done(done.hashes);
+    }
+    let from_args = !urls.is_empty();
+    input.push_lines(urls);
+    for path in &i.inputs {
+        if path.as_os_str() == "-" {
+            input.push_stdin();
+        } else {
+            input
+                .push_file(path)
+                .with_context(|| format!("cannot open input file {}", path.display()))?;
+        }
+    }
+    if !from_args && i.inputs.is_empty() {
+        if std::io::stdin().is_terminal() {
+            bail!(NO_URLS);
+        }
+        input.push_stdin();
+    }
+    Ok(input)
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s).trim()
+}
+
+/// Tells the user about lines of a `--skip-done` file that are not records;
+/// a torn last line is what a crash mid-write leaves, so it is expected.
+fn warn_unreadable(path: &std::path::Path, lines: &[u64], total: u64) {
+    let Some(&first) = lines.first() else { return };
+    let what = if lines.len() == 1 && first == total {
+        format!("ignoring a torn last line (line {first})")
+    } else {
+        format!(
+            "ignoring {} lines that are not records (first: line {first})",
+            lines.len()
+        )
+    };
+    crate::exit::say(&format!(
+        "warning: --skip-done {}: {what}; those URLs will run again",
+        path.display()
+    ));
+}
+
+/// Parses `-H 'Name: value'`. Errors never quote the value: it may be a
+/// credential (`Authorization`, `Cookie`), and a header with no colon may be
+/// nothing but one.
+fn parse_header(h: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
+    let Some((name, value)) = h.split_once(':') else {
+        bail!("invalid header (no `:`); write it as 'Name: value'");
+    };
+    let name = HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| anyhow::anyhow!("invalid header name `{}`", name.trim()))?;
+    let value = HeaderValue::from_str(value.trim())
+        .map_err(|_| anyhow::anyhow!("invalid value for header `{name}`"))?;
+    Ok((name, value))
+}

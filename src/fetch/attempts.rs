@@ -1,0 +1,151 @@
+//! The attempts of one URL: ask the gates (breaker, rate, budget) before
+//! each, let the judge and the retry policy decide after each, until one is
+//! final, the run stops, or the host's circuit opens.
+
+use std::time::Instant;
+
+use reqwest::Url;
+
+use super::Fetcher;
+use super::attempt::Attempt;
+use crate::gates::breaker::Pass;
+use crate::outcome::Verdict;
+use crate::retry::Decision;
+use crate::stop::Stop;
+
+/// How a URL's attempts ended.
+pub(super) enum Ending {
+    /// With a final outcome (ok or not), judged so.
+    Final(Verdict),
+    /// The run stopped first.
+    Cancelled,
+    /// The host's circuit was open before the next request.
+    CircuitOpen,
+}
+
+/// What the attempts of one URL came to.
+pub(super) struct Tried {
+    pub(super) ending: Ending,
+    /// Attempts made.
+    pub(super) attempts: u32,
+    /// The last attempt, if one was made.
+    pub(super) last: Option<Attempt>,
+    /// What the breaker said before the last request.
+    pub(super) pass: Pass,
+    /// Whether the breaker was asked yet.
+    asked: bool,
+    /// When the first attempt started.
+    pub(super) started: Instant,
+}
+
+impl Fetcher<'_> {
+    /// Makes the attempts of one URL.
+    pub(super) async fn try_url(&self, url: &Url, host: Option<&str>, stop: &Stop) -> Tried {
+        let mut tried = Tried {
+            ending: Ending::Cancelled,
+            attempts: 0,
+            last: None,
+            pass: Pass::Closed,
+            asked: false,
+            started: Instant::now(),
+        };
+        tried.ending = self.attempts_into(url, host, stop, &mut tried).await;
+        tried
+    }
+
+    async fn attempts_into(
+        &self,
+        url: &Url,
+        host: Option<&str>,
+        stop: &Stop,
+        t: &mut Tried,
+    ) -> Ending {
+        let request_id = self.config.protection.request_id.as_ref();
+        loop {
+            // The breaker is asked just before each request.
+            if !self.breaker_passes(host, t) {
+                return Ending::CircuitOpen;
+            }
+            if self.gates.paced() {
+                // A stop while waiting for a start slot ends the URL too.
+                tokio::select! {
+                    biased;
+                    _ = stop.stopped() => return Ending::Cancelled,
+                    _ = self.gates.pace() => {}
+                }
+                // The circuit may have opened during the wait.
+                if !self.breaker_passes(host, t) {
+                    return Ending::CircuitOpen;
+                }
+            }
+            if stop.is_stopped() {
+                // Stopped before this attempt went out.
+                return Ending::Cancelled;
+            }
+            t.attempts += 1;
+            if let (1, Some(budget)) = (t.attempts, self.gates.budget()) {
+                budget.first_attempt();
+            }
+            let id = request_id.map(|_| uuid::Uuid::now_v7().to_string());
+            // Whichever finishes first: the attempt, or the run being stopped
+            // (signal or deadline), which abandons the attempt at once.
+            let attempt = tokio::select! {
+                biased;
+                _ = stop.stopped() => {
+                    // The record keeps the id of the request that was cut off.
+                    let mut cut = t.last.take().unwrap_or_default();
+                    cut.request_id = id;
+                    t.last = Some(cut);
+                    return Ending::Cancelled;
+                }
+                a = self.attempt(url, id.clone()) => a,
+            };
+            let verdict = self.judge.attempt(attempt.observed());
+            let mut decision = self
+                .config
+                .retry
+                .decide(t.attempts - 1, &verdict, self.idempotent);
+            if let (Decision::Retry(_), Some(budget)) = (decision, self.gates.budget()) {
+                if !budget.try_retry() {
+                    decision = Decision::Stop;
+                }
+            }
+            tracing::debug!(
+                url = %super::Redacted(url),
+                attempt = t.attempts,
+                status = attempt.response.as_ref().map(|r| r.status.as_u16()),
+                error = verdict.error.map(|k| k.as_str()),
+                retry_in = ?match decision { Decision::Retry(d) => Some(d), Decision::Stop => None },
+                "attempt finished"
+            );
+            t.last = Some(attempt);
+            match decision {
+                Decision::Stop => return Ending::Final(verdict),
+                Decision::Retry(wait) => {
+                    // A stop during the wait ends the URL as cancelled.
+                    tokio::select! {
+                        biased;
+                        _ = stop.stopped() => return Ending::Cancelled,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Asks the breaker whether the next request of this URL may go out: a
+    /// first request may make it the probe of a half-open circuit; a retry
+    /// keeps its pass unless the circuit opened meanwhile.
+    fn breaker_passes(&self, host: Option<&str>, t: &mut Tried) -> bool {
+        let (Some(breakers), Some(host)) = (self.gates.breakers(), host) else {
+            return true;
+        };
+        t.pass = if t.asked {
+            breakers.check_retry(host, t.pass)
+        } else {
+            t.asked = true;
+            breakers.check(host)
+        };
+        t.pass != Pass::Open
+    }
+}

@@ -1,0 +1,221 @@
+//! Run-wide admission: what a URL must pass before and between its
+//! requests — a `-c` slot, its host's `--per-host` permit, a `--rate` start,
+//! its host's circuit breaker, the retry budget.
+//!
+//! [`Gates`] is built once by the run and lent to the fetcher (which asks
+//! it) and to the metrics and summary (which read it): the state lives in
+//! one place, and nothing is read back out of the fetcher.
+//!
+//! Waits must not hold anything another host could use: a URL waiting for
+//! its busy host holds no slot, and one whose host's circuit opens while it
+//! waits gives up at once (its `circuit_open` record takes no slot).
+
+pub mod breaker;
+pub mod budget;
+pub mod per_host;
+pub mod rate;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::Url;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use self::breaker::Breakers;
+use self::budget::RetryBudget;
+use self::per_host::{HostPermit, PerHost};
+use self::rate::Pacer;
+use crate::config::Config;
+
+/// Longer than any run; stands in for durations too long to add to a clock.
+pub(crate) const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// The host key: host and port, as the SPEC defines a host.
+pub fn host_key(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// The run's admission state.
+pub struct Gates {
+    concurrency: usize,
+    slots: Semaphore,
+    per_host: Option<Arc<PerHost>>,
+    pacer: Option<Pacer>,
+    breakers: Option<Breakers>,
+    budget: Option<RetryBudget>,
+    /// URLs holding a slot right now.
+    in_flight: AtomicU64,
+}
+
+/// Permission to run one URL: held for all its attempts.
+pub struct Admission<'g> {
+    // Field order is drop order: the slot goes first.
+    _slot: SemaphorePermit<'g>,
+    _host: Option<HostPermit>,
+    gates: &'g Gates,
+}
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        self.gates.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Gates {
+    /// The gates `config` asks for; those it does not ask for cost nothing.
+    pub fn new(config: &Config) -> Gates {
+        let c = config.limits.concurrency.get().min(Semaphore::MAX_PERMITS);
+        let p = &config.protection;
+        Gates {
+            concurrency: c,
+            slots: Semaphore::new(c),
+            per_host: config.limits.per_host.map(|n| PerHost::new(n.get())),
+            pacer: config.limits.rate.map(|r| Pacer::new(r.interval())),
+            breakers: p
+                .trip_after
+                .map(|n| Breakers::new(n.get(), p.trip_cooldown)),
+            budget: p.retry_budget.map(RetryBudget::new),
+            in_flight: AtomicU64::new(0),
+        }
+    }
+
+    /// `-c`: URLs that may hold a slot at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// URLs holding a slot right now.
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// The circuit breakers, with `--trip-after`.
+    pub fn breakers(&self) -> Option<&Breakers> {
+        self.breakers.as_ref()
+    }
+
+    /// The retry budget, with `--retry-budget`.
+    pub fn budget(&self) -> Option<&RetryBudget> {
+        self.budget.as_ref()
+    }
+
+    /// Whether admission looks at hosts at all (`--per-host`, breakers):
+    /// without, no host key is ever made.
+    pub fn by_host(&self) -> bool {
+        self.per_host.is_some() || self.breakers.is_some()
+    }
+
+    /// Whether `host`'s circuit refuses URLs right now.
+    pub fn circuit_open(&self, host: Option<&str>) -> bool {
+        match (&self.breakers, host) {
+            (Some(b), Some(host)) => b.is_open(host),
+            _ => false,
+        }
+    }
+
+    /// Waits for `host`'s permit (with `--per-host`), then a slot. `None`
+    /// when `host`'s circuit opened meanwhile: the URL is not requested.
+    pub async fn admit(&self, host: Option<&str>) -> Option<Admission<'_>> {
+        let admit = async {
+            let host_permit = match (&self.per_host, host) {
+                (Some(limits), Some(host)) => Some(limits.acquire(host).await),
+                _ => None,
+            };
+            let slot = self.slots.acquire().await.expect("never closed");
+            self.in_flight.fetch_add(1, Ordering::Relaxed);
+            Admission {
+                _slot: slot,
+                _host: host_permit,
+                gates: self,
+            }
+        };
+        match (&self.breakers, host) {
+            (Some(breakers), Some(host)) => tokio::select! {
+                // Admitted and opened at once: the breaker is asked again
+                // just before the request, which then refuses it.
+                biased;
+                a = admit => Some(a),
+                () = breakers.until_open(host) => None,
+            },
+            _ => Some(admit.await),
+        }
+    }
+
+    /// Waits for a start slot under `--rate`; at once without it.
+    pub async fn pace(&self) {
+        if let Some(pacer) = &self.pacer {
+            pacer.wait().await;
+        }
+    }
+
+    /// Whether starts are paced (`--rate`).
+    pub fn paced(&self) -> bool {
+        self.pacer.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::{NonZeroU32, NonZeroUsize};
+
+    use super::*;
+    use crate::gates::breaker::{Health, Pass};
+
+    #[test]
+    fn host_keys_include_the_port() {
+        let key = |s: &str| host_key(&Url::parse(s).unwrap());
+        assert_eq!(key("http://a.example/x"), "a.example:80");
+        assert_eq!(key("https://a.example/x"), "a.example:443");
+        assert_eq!(key("https://a.example:443/"), "a.example:443");
+        assert_eq!(key("http://127.0.0.1:8080/"), "127.0.0.1:8080");
+    }
+
+    fn config(c: usize, per_host: Option<usize>, trip_after: Option<u32>) -> Config {
+        let mut config = Config::default();
+        config.limits.concurrency = NonZeroUsize::new(c).unwrap();
+        config.limits.per_host = per_host.and_then(NonZeroUsize::new);
+        config.protection.trip_after = trip_after.and_then(NonZeroU32::new);
+        config
+    }
+
+    #[tokio::test]
+    async fn slots_bound_concurrency_and_count_in_flight() {
+        let gates = Gates::new(&config(2, None, None));
+        let a = gates.admit(None).await.unwrap();
+        let _b = gates.admit(None).await.unwrap();
+        assert_eq!(gates.in_flight(), 2);
+        let mut c = Box::pin(gates.admit(None));
+        assert!(futures::poll!(c.as_mut()).is_pending());
+        drop(a);
+        let _c = c.await.unwrap();
+        assert_eq!(gates.in_flight(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_url_waiting_for_its_host_holds_no_slot() {
+        let gates = Gates::new(&config(2, Some(1), None));
+        let _a = gates.admit(Some("a:80")).await.unwrap();
+        let mut a2 = Box::pin(gates.admit(Some("a:80")));
+        assert!(futures::poll!(a2.as_mut()).is_pending());
+        let _b = gates.admit(Some("b:80")).await.unwrap();
+        assert_eq!(gates.in_flight(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_circuit_opening_ends_the_wait_for_a_slot() {
+        let gates = Gates::new(&config(1, None, Some(1)));
+        let _busy = gates.admit(Some("slow:80")).await.unwrap();
+        let mut waiting = Box::pin(gates.admit(Some("bad:80")));
+        assert!(futures::poll!(waiting.as_mut()).is_pending());
+        let breakers = gates.breakers().unwrap();
+        breakers.report("bad:80", Pass::Closed, Health::Failed);
+        assert!(waiting.await.is_none());
+        assert!(gates.circuit_open(Some("bad:80")));
+        assert_eq!(gates.in_flight(), 1);
+    }
+}

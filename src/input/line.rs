@@ -1,0 +1,213 @@
+//! One input line: read with a length cap, trimmed, skipped when blank or
+//! a comment, and parsed into an `http`/`https` URL or the reason it is not
+//! one. Pure functions over bytes, fuzzed (`fuzz/`).
+
+use std::io::{self, BufRead};
+
+use reqwest::Url;
+
+use super::MAX_LINE;
+
+/// Reads one line into `buf` without its `\n`, keeping at most `cap` bytes
+/// (the rest of an overlong line is skipped). `Ok(None)` at the end of input,
+/// else `Ok(Some(truncated))`. A last line without `\n` is still a line.
+pub(super) fn read_line(
+    r: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> io::Result<Option<bool>> {
+    buf.clear();
+    let mut truncated = false;
+    let mut read_any = false;
+    loop {
+        let available = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(read_any.then_some(truncated));
+        }
+        read_any = true;
+        let (chunk, used, done) = match memchr(b'\n', available) {
+            Some(i) => (&available[..i], i + 1, true),
+            None => (available, available.len(), false),
+        };
+        let room = cap.saturating_sub(buf.len());
+        if chunk.len() > room {
+            truncated = true;
+        }
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        r.consume(used);
+        if done {
+            return Ok(Some(truncated));
+        }
+    }
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+/// Classifies one raw input line: `None` for blank and `#` comment lines,
+/// else the trimmed line and its URL or the reason it is not one.
+pub fn parse_line(raw: &[u8], truncated: bool) -> Option<(String, Result<Url, String>)> {
+    trim_line(raw).map(|t| classify_line(t, truncated))
+}
+
+/// The line without surrounding whitespace (Unicode whitespace too when the
+/// line is UTF-8); `None` for blank and `#` comment lines.
+pub fn trim_line(raw: &[u8]) -> Option<&[u8]> {
+    // A byte-order mark, as some editors write at the start of a file, is
+    // not part of the URL.
+    let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
+    let mut t = raw.trim_ascii();
+    if let Ok(s) = std::str::from_utf8(t) {
+        t = s.trim().as_bytes();
+    }
+    match t.first() {
+        None | Some(b'#') => None,
+        Some(_) => Some(t),
+    }
+}
+
+/// The record's `url` text for a trimmed line, and its URL or why it is
+/// not one.
+pub(super) fn classify_line(t: &[u8], truncated: bool) -> (String, Result<Url, String>) {
+    if truncated {
+        let line = String::from_utf8_lossy(t).into_owned();
+        return (
+            line,
+            Err(format!(
+                "input line is longer than {} MiB; `url` holds its first {} MiB",
+                MAX_LINE >> 20,
+                MAX_LINE >> 20
+            )),
+        );
+    }
+    match std::str::from_utf8(t) {
+        Ok(s) => (s.to_owned(), parse_url(s)),
+        Err(_) => (
+            String::from_utf8_lossy(t).into_owned(),
+            Err("input line is not valid UTF-8".to_owned()),
+        ),
+    }
+}
+
+/// Parses an absolute `http` or `https` URL; anything else is an error
+/// message for an `invalid_url` record.
+pub fn parse_url(s: &str) -> Result<Url, String> {
+    match Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {
+            if u.host().is_some() {
+                Ok(u)
+            } else {
+                Err("URL has no host".to_owned())
+            }
+        }
+        Ok(u) => Err(format!(
+            "unsupported scheme `{}:`; only http and https URLs are fetched",
+            u.scheme()
+        )),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            Err("not an absolute URL: it needs a scheme such as https://".to_owned())
+        }
+        Err(e) => Err(format!("invalid URL: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::BufReader;
+
+    use super::*;
+
+    fn lines(input: &[u8], cap: usize) -> Vec<(Vec<u8>, bool)> {
+        let mut r = BufReader::with_capacity(4, input);
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        while let Some(t) = read_line(&mut r, &mut buf, cap).unwrap() {
+            out.push((buf.clone(), t));
+        }
+        out
+    }
+
+    #[test]
+    fn splits_lines_across_small_buffers() {
+        let got = lines(b"ab\r\ncdefgh\n\nlast", 100);
+        let want: Vec<(Vec<u8>, bool)> = vec![
+            (b"ab\r".to_vec(), false),
+            (b"cdefgh".to_vec(), false),
+            (b"".to_vec(), false),
+            (b"last".to_vec(), false),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn overlong_lines_are_cut_and_flagged_without_losing_the_next() {
+        let got = lines(b"0123456789\nok\n", 4);
+        assert_eq!(got, vec![(b"0123".to_vec(), true), (b"ok".to_vec(), false)]);
+    }
+
+    #[test]
+    fn blank_and_comment_lines_are_skipped() {
+        for raw in [
+            &b""[..],
+            b"   ",
+            b"\t\r",
+            b"# note",
+            b"   # indented",
+            b"\xc2\xa0 # nbsp",
+        ] {
+            assert!(parse_line(raw, false).is_none(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_url() {
+        let (line, url) = parse_line("\u{feff}http://a/x\r".as_bytes(), false).unwrap();
+        assert_eq!(line, "http://a/x");
+        assert!(url.is_ok());
+        assert!(parse_line("\u{feff}# comment".as_bytes(), false).is_none());
+    }
+
+    #[test]
+    fn lines_are_trimmed_and_parsed() {
+        let (line, url) = parse_line(b"  http://127.0.0.1:8080/a \r", false).unwrap();
+        assert_eq!(line, "http://127.0.0.1:8080/a");
+        assert_eq!(url.unwrap().as_str(), "http://127.0.0.1:8080/a");
+    }
+
+    #[test]
+    fn only_absolute_http_urls_are_accepted() {
+        for bad in [
+            "ftp://example.com/x",
+            "file:///etc/passwd",
+            "example.com/path",
+            "/relative",
+            "http://",
+            "https://exa mple.com",
+            "http://[::1",
+            "mailto:someone@example.com",
+        ] {
+            let (line, url) = parse_line(bad.as_bytes(), false).unwrap();
+            assert_eq!(line, bad);
+            assert!(url.is_err(), "{bad} should be invalid");
+        }
+        for good in [
+            "https://example.com",
+            "http://127.0.0.1:1/x?q=1#f",
+            "HTTP://EXAMPLE.COM",
+        ] {
+            assert!(parse_url(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_record_not_a_crash() {
+        let (line, url) = parse_line(b"http://a/\xff\xfe", false).unwrap();
+        assert_eq!(line, "http://a/\u{fffd}\u{fffd}");
+        assert_eq!(url.unwrap_err(), "input line is not valid UTF-8");
+    }
+}

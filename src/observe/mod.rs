@@ -1,0 +1,40 @@
+//! Observers of finished records: the summary, the metrics endpoint and the
+//! progress line each see every record once, right after it is written.
+//!
+//! The pipeline knows only the [`Observer`] trait, so a new consumer of
+//! records (a report, a statistic) is one more entry in its list.
+
+pub mod metrics;
+pub mod progress;
+pub mod summary;
+
+use std::time::Duration;
+
+use crate::gates::Gates;
+use crate::record::Record;
+use crate::stop::StopReason;
+
+pub use self::metrics::Metrics;
+pub use self::progress::Progress;
+pub use self::summary::Summary;
+
+/// How the run ended, for observers that report on the whole run.
+pub struct RunEnd<'a> {
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<StopReason>,
+    /// URLs the input sent to the pipeline (started or not).
+    pub read: u64,
+    /// The run's gates, for what they counted.
+    pub gates: &'a Gates,
+}
+
+/// Something that wants to see every finished record.
+pub trait Observer {
+    /// A record was written to stdout.
+    fn record(&mut self, record: &Record);
+
+    /// The run ended; no record follows.
+    fn finish(&mut self, _end: &RunEnd<'_>) {}
+}

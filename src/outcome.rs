@@ -1,0 +1,213 @@
+//! The one judge of what an attempt ended with: is it `ok`, which error
+//! kind, is it worth another attempt, and what it says about the host.
+//!
+//! The retry policy, the circuit breaker and the record all ask [`Judge`];
+//! none of them decides these rules on its own. Pure and unit-tested.
+
+use std::time::Duration;
+
+use crate::record::ErrorKind;
+use crate::values::StatusSet;
+
+/// What an attempt ended with, before any judgement.
+#[derive(Debug, Clone, Copy)]
+pub enum Observed {
+    /// No usable response: a transport error of `kind`. `maybe_sent` is false
+    /// only when the request certainly never reached the server (DNS,
+    /// refused or failed connection).
+    Failure {
+        /// The error kind the record would get.
+        kind: ErrorKind,
+        /// Whether the server may have seen the request.
+        maybe_sent: bool,
+    },
+    /// A complete response.
+    Status {
+        /// The response's status code.
+        code: u16,
+        /// The parsed `Retry-After` header, for 429 and 503 only.
+        retry_after: Option<Duration>,
+    },
+}
+
+/// What a URL's outcome says about its host, for the circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// The host answered (whatever the answer was).
+    Answered,
+    /// A transport failure, or a retryable status that is not accepted.
+    Failed,
+}
+
+/// The judgement of one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// `None` when the attempt is accepted; else the record's error kind.
+    pub error: Option<ErrorKind>,
+    /// Another attempt might do better (the retry policy adds the method
+    /// rule, the count and the budget).
+    pub transient: bool,
+    /// Whether the server may have seen the request.
+    pub maybe_sent: bool,
+    /// The wait a 429 or 503 asked for.
+    pub retry_after: Option<Duration>,
+    /// What it says about the host.
+    pub health: Health,
+}
+
+impl Verdict {
+    /// Whether the attempt is accepted.
+    pub fn is_ok(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// The rules: `--accept` and `--retry-on`.
+#[derive(Debug, Clone)]
+pub struct Judge {
+    accept: StatusSet,
+    retry_on: StatusSet,
+}
+
+impl Judge {
+    /// A judge accepting `accept` and treating `retry_on` as transient.
+    pub fn new(accept: StatusSet, retry_on: StatusSet) -> Judge {
+        Judge { accept, retry_on }
+    }
+
+    /// Judges one attempt.
+    pub fn attempt(&self, observed: Observed) -> Verdict {
+        match observed {
+            Observed::Failure { kind, maybe_sent } => {
+                let transient = kind.is_transient();
+                let host_failed = transient || kind == ErrorKind::Tls;
+                Verdict {
+                    error: Some(kind),
+                    transient,
+                    maybe_sent,
+                    retry_after: None,
+                    health: if host_failed {
+                        Health::Failed
+                    } else {
+                        Health::Answered
+                    },
+                }
+            }
+            Observed::Status { code, retry_after } => {
+                let accepted = self.accept.contains(code);
+                let transient = !accepted && self.retry_on.contains(code);
+                Verdict {
+                    error: (!accepted).then_some(ErrorKind::Status),
+                    transient,
+                    maybe_sent: true,
+                    retry_after,
+                    health: if transient {
+                        Health::Failed
+                    } else {
+                        Health::Answered
+                    },
+                }
+            }
+        }
+    }
+
+    /// The message of a `status` record.
+    pub fn status_message(&self, code: u16) -> String {
+        format!("status {code} is not accepted (--accept {})", self.accept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judge() -> Judge {
+        Judge::new(
+            "200-299".parse().unwrap(),
+            "408,429,500,502,503,504".parse().unwrap(),
+        )
+    }
+
+    fn failure(kind: ErrorKind) -> Verdict {
+        judge().attempt(Observed::Failure {
+            kind,
+            maybe_sent: true,
+        })
+    }
+
+    fn status(code: u16) -> Verdict {
+        judge().attempt(Observed::Status {
+            code,
+            retry_after: None,
+        })
+    }
+
+    #[test]
+    fn accepted_statuses_are_ok_and_healthy() {
+        let v = status(204);
+        assert!(v.is_ok());
+        assert!(!v.transient);
+        assert_eq!(v.health, Health::Answered);
+    }
+
+    #[test]
+    fn retryable_statuses_are_transient_and_count_against_the_host() {
+        for code in [408, 429, 500, 502, 503, 504] {
+            let v = status(code);
+            assert_eq!(v.error, Some(ErrorKind::Status), "{code}");
+            assert!(v.transient, "{code}");
+            assert_eq!(v.health, Health::Failed, "{code}");
+        }
+    }
+
+    #[test]
+    fn other_statuses_are_final_answers() {
+        for code in [301, 404, 501] {
+            let v = status(code);
+            assert_eq!(v.error, Some(ErrorKind::Status), "{code}");
+            assert!(!v.transient, "{code}");
+            assert_eq!(v.health, Health::Answered, "{code}");
+        }
+    }
+
+    #[test]
+    fn an_accepted_status_in_retry_on_is_ok() {
+        let j = Judge::new("200-599".parse().unwrap(), "503".parse().unwrap());
+        let v = j.attempt(Observed::Status {
+            code: 503,
+            retry_after: None,
+        });
+        assert!(v.is_ok() && !v.transient);
+        assert_eq!(v.health, Health::Answered);
+    }
+
+    #[test]
+    fn transport_failures() {
+        for kind in [
+            ErrorKind::Dns,
+            ErrorKind::Connect,
+            ErrorKind::Timeout,
+            ErrorKind::Body,
+        ] {
+            let v = failure(kind);
+            assert!(v.transient, "{kind}");
+            assert_eq!(v.health, Health::Failed, "{kind}");
+        }
+        let tls = failure(ErrorKind::Tls);
+        assert!(!tls.transient);
+        assert_eq!(tls.health, Health::Failed);
+        for kind in [ErrorKind::TooLarge, ErrorKind::Redirect, ErrorKind::Other] {
+            let v = failure(kind);
+            assert!(!v.transient, "{kind}");
+            assert_eq!(v.health, Health::Answered, "{kind}");
+        }
+    }
+
+    #[test]
+    fn status_messages_name_the_rule() {
+        assert_eq!(
+            judge().status_message(404),
+            "status 404 is not accepted (--accept 200-299)"
+        );
+    }
+}
