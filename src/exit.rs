@@ -57,14 +57,15 @@ impl Exit {
 impl Report {
     /// The exit status this run ends with.
     pub fn exit(&self) -> Exit {
+        if let Some(signal) = self.summary.stopped.and_then(Exit::signalled) {
+            return signal;
+        }
         match self.summary.stopped {
-            Some(StopReason::Interrupt) => Exit::Interrupted,
-            Some(StopReason::Terminate) => Exit::Terminated,
             _ if self.input_error.is_some() => Exit::Usage,
             // The input ended with no URL in it. (A run stopped early may
             // not have read to the end; then this says nothing.)
             None if self.urls == 0 => Exit::Usage,
-            Some(StopReason::Deadline) => Exit::Failure,
+            Some(_) => Exit::Failure,
             None if self.summary.failed > 0 => Exit::Failure,
             None => Exit::Success,
         }
@@ -139,6 +140,15 @@ impl Finish {
 }
 
 impl Exit {
+    /// The status of a run stopped by a signal (`None` for other reasons).
+    pub fn signalled(reason: StopReason) -> Option<Exit> {
+        match reason {
+            StopReason::Interrupt => Some(Exit::Interrupted),
+            StopReason::Terminate => Some(Exit::Terminated),
+            StopReason::Deadline => None,
+        }
+    }
+
     /// A usage error: says `message` in one line on stderr.
     pub fn usage(message: &str) -> Exit {
         say(message);

@@ -64,10 +64,7 @@ pub fn stop_on_signals(stop: &Stop) -> io::Result<()> {
                     "fanout: {}; stdout is not being read, exiting without the remaining records",
                     reason.message()
                 );
-                let code = match reason {
-                    StopReason::Terminate => Exit::Terminated,
-                    _ => Exit::Interrupted,
-                };
+                let code = Exit::signalled(reason).unwrap_or(Exit::Interrupted);
                 std::process::exit(code.code().into());
             });
         })?;
