@@ -24,6 +24,8 @@ pub struct Report {
     pub summary: Summary,
     /// A read error that cut the input short.
     pub input_error: Option<String>,
+    /// A `--report` could not be written (already said on stderr).
+    pub reports_failed: bool,
 }
 
 /// The process's exit status, as the README documents it.
@@ -64,7 +66,7 @@ impl Report {
             // The input ended with no URL in it. (A run stopped early may
             // not have read to the end; then this says nothing.)
             None if self.urls == 0 => Exit::Usage,
-            Some(StopReason::Deadline) => Exit::Failure,
+            Some(StopReason::Deadline | StopReason::MaxFailures(_)) => Exit::Failure,
             None if self.summary.failed > 0 => Exit::Failure,
             None => Exit::Success,
         }
@@ -121,6 +123,11 @@ impl Finish {
         if !self.quiet {
             let _ = report.summary.write_text(&mut io::stderr().lock());
         }
+        // Like an unwritable --stats below: CI must not take a missing
+        // report for a passing one.
+        if report.reports_failed && matches!(exit, Exit::Success | Exit::Failure) {
+            exit = Exit::Usage;
+        }
         if let Some((path, file)) = self.stats {
             let json = report.summary.to_json();
             let written = serde_json::to_writer(&file, &json)
@@ -166,6 +173,7 @@ mod tests {
             urls,
             summary,
             input_error: None,
+            reports_failed: false,
         }
     }
 
@@ -176,6 +184,10 @@ mod tests {
         assert_eq!(report(0, 0, None).exit(), Exit::Usage);
         assert_eq!(
             report(3, 0, Some(StopReason::Deadline)).exit(),
+            Exit::Failure
+        );
+        assert_eq!(
+            report(3, 1, Some(StopReason::MaxFailures(1))).exit(),
             Exit::Failure
         );
         assert_eq!(report(3, 0, Some(StopReason::Interrupt)).exit().code(), 130);

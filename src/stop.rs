@@ -2,12 +2,18 @@
 //!
 //! Cancellation is a parameter of [`crate::run`]: the binary triggers it
 //! from SIGINT/SIGTERM (`signals.rs`), `--deadline` from a timer, tests by
-//! hand. Once stopped, nothing new starts, every in-flight fetch abandons
+//! hand, `--max-failures` from the fetcher that makes the Nth failed
+//! record. Once stopped, nothing new starts, every in-flight fetch abandons
 //! its request at once and yields a `cancelled` record.
 
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
+
+use crate::record::ErrorKind;
 
 /// Why a run was stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +24,8 @@ pub enum StopReason {
     Terminate,
     /// `--deadline` passed.
     Deadline,
+    /// This many records were final and not ok (`--max-failures`).
+    MaxFailures(u64),
 }
 
 impl StopReason {
@@ -27,16 +35,25 @@ impl StopReason {
             StopReason::Interrupt => "interrupt",
             StopReason::Terminate => "terminate",
             StopReason::Deadline => "deadline",
+            StopReason::MaxFailures(_) => "max_failures",
         }
     }
 
     /// The message of `cancelled` records.
-    pub fn message(self) -> &'static str {
+    pub fn message(self) -> String {
         match self {
-            StopReason::Interrupt => "interrupted (SIGINT)",
-            StopReason::Terminate => "terminated (SIGTERM)",
-            StopReason::Deadline => "the run's deadline passed (--deadline)",
+            StopReason::Interrupt => "interrupted (SIGINT)".into(),
+            StopReason::Terminate => "terminated (SIGTERM)".into(),
+            StopReason::Deadline => "the run's deadline passed (--deadline)".into(),
+            StopReason::MaxFailures(1) => "stopped after the first failure (--fail-fast)".into(),
+            StopReason::MaxFailures(n) => format!("stopped after {n} failures (--max-failures)"),
         }
+    }
+
+    /// A signal stopped the run: the process must be gone within the
+    /// signal grace (`signals.rs`).
+    pub fn is_signal(self) -> bool {
+        matches!(self, StopReason::Interrupt | StopReason::Terminate)
     }
 }
 
@@ -44,7 +61,7 @@ impl StopReason {
 #[derive(Debug, Clone, Default)]
 pub struct Stop {
     token: CancellationToken,
-    reason: Arc<OnceLock<StopReason>>,
+    reason: Arc<OnceLock<(StopReason, Instant)>>,
 }
 
 impl Stop {
@@ -55,13 +72,19 @@ impl Stop {
 
     /// Stops the run for `reason` (ignored if it was already stopped).
     pub fn stop(&self, reason: StopReason) {
-        let _ = self.reason.set(reason);
+        let _ = self.reason.set((reason, Instant::now()));
         self.token.cancel();
     }
 
     /// Why the run was stopped, if it was.
     pub fn reason(&self) -> Option<StopReason> {
-        self.reason.get().copied()
+        self.reason.get().map(|(reason, _)| *reason)
+    }
+
+    /// When the run was stopped, if it was: what must end within the
+    /// signal grace counts from here.
+    pub fn stopped_at(&self) -> Option<Instant> {
+        self.reason.get().map(|(_, at)| *at)
     }
 
     /// Whether the run has been stopped.
@@ -81,6 +104,38 @@ impl Stop {
     }
 }
 
+/// `--max-failures N`: counts records that are final and not ok (any kind
+/// but `cancelled`) as the fetcher makes them — not as they are written,
+/// which `--ordered` may delay — and stops the run at the Nth.
+#[derive(Debug)]
+pub struct FailureLimit {
+    limit: NonZeroU64,
+    seen: AtomicU64,
+}
+
+impl FailureLimit {
+    /// A limit of `limit` failures.
+    pub fn new(limit: NonZeroU64) -> Self {
+        FailureLimit {
+            limit,
+            seen: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts a record whose error kind is `kind`; stops `stop` when the
+    /// limit is reached. A cancelled record is the stop's doing, not a
+    /// failure of its URL.
+    pub fn count(&self, kind: ErrorKind, stop: &Stop) {
+        if kind == ErrorKind::Cancelled {
+            return;
+        }
+        let seen = self.seen.fetch_add(1, Ordering::Relaxed) + 1;
+        if seen >= self.limit.get() {
+            stop.stop(StopReason::MaxFailures(self.limit.get()));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +148,18 @@ mod tests {
         stop.stop(StopReason::Interrupt);
         assert_eq!(stop.reason(), Some(StopReason::Terminate));
         assert!(stop.is_stopped());
+    }
+
+    #[test]
+    fn the_nth_failure_stops_the_run_and_cancellations_do_not_count() {
+        let stop = Stop::new();
+        let limit = FailureLimit::new(NonZeroU64::new(2).unwrap());
+        limit.count(ErrorKind::Status, &stop);
+        limit.count(ErrorKind::Cancelled, &stop);
+        assert!(!stop.is_stopped());
+        limit.count(ErrorKind::CircuitOpen, &stop);
+        assert_eq!(stop.reason(), Some(StopReason::MaxFailures(2)));
+        assert_eq!(stop.reason().unwrap().name(), "max_failures");
+        assert!(stop.stopped_at().is_some());
     }
 }

@@ -32,7 +32,7 @@ use crate::gates::{Gates, host_key};
 use crate::input::Item;
 use crate::outcome::Judge;
 use crate::record::{ErrorKind, Record};
-use crate::stop::Stop;
+use crate::stop::{FailureLimit, Stop};
 
 /// Fetches URLs with one shared client (one connection pool) for the run,
 /// asking the run's gates before each request.
@@ -49,6 +49,8 @@ pub struct Fetcher<'c> {
     sensitive: HeaderMap,
     /// Keep the body in memory: `--body` or `--expect` needs it.
     hold_body: bool,
+    /// `--max-failures`: counted here, where a record becomes final.
+    failures: Option<FailureLimit>,
 }
 
 impl<'c> Fetcher<'c> {
@@ -64,6 +66,7 @@ impl<'c> Fetcher<'c> {
             body: config.request.body.clone(),
             sensitive,
             hold_body: config.output.keep_body || config.success.expect.is_some(),
+            failures: config.verdicts.max_failures.map(FailureLimit::new),
         })
     }
 
@@ -73,7 +76,18 @@ impl<'c> Fetcher<'c> {
     ///
     /// A URL that needs no request (not a URL; its host's circuit open)
     /// gets its record at once, without waiting for a slot.
+    ///
+    /// A record that is not ok counts toward `--max-failures` the moment it
+    /// is made, whenever it is written.
     pub async fn fetch(&self, item: Item, stop: &Stop) -> Option<Record> {
+        let record = self.fetch_record(item, stop).await?;
+        if let (Some(limit), Some(kind)) = (&self.failures, record.error_kind()) {
+            limit.count(kind, stop);
+        }
+        Some(record)
+    }
+
+    async fn fetch_record(&self, item: Item, stop: &Stop) -> Option<Record> {
         let Item { index, line, url } = item;
         let url = match url {
             Ok(url) => url,
