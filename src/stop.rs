@@ -3,17 +3,13 @@
 //! Cancellation is a parameter of [`crate::run`]: the binary triggers it
 //! from SIGINT/SIGTERM (`signals.rs`), `--deadline` from a timer, tests by
 //! hand, `--max-failures` from the fetcher that makes the Nth failed
-//! record. Once stopped, nothing new starts, every in-flight fetch abandons
+//! record (`fetch/limit.rs`). Once stopped, nothing new starts, every in-flight fetch abandons
 //! its request at once and yields a `cancelled` record.
 
-use std::num::NonZeroU64;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
-
-use crate::record::ErrorKind;
 
 /// Why a run was stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,38 +100,6 @@ impl Stop {
     }
 }
 
-/// `--max-failures N`: counts records that are final and not ok (any kind
-/// but `cancelled`) as the fetcher makes them — not as they are written,
-/// which `--ordered` may delay — and stops the run at the Nth.
-#[derive(Debug)]
-pub struct FailureLimit {
-    limit: NonZeroU64,
-    seen: AtomicU64,
-}
-
-impl FailureLimit {
-    /// A limit of `limit` failures.
-    pub fn new(limit: NonZeroU64) -> Self {
-        FailureLimit {
-            limit,
-            seen: AtomicU64::new(0),
-        }
-    }
-
-    /// Counts a record whose error kind is `kind`; stops `stop` when the
-    /// limit is reached. A cancelled record is the stop's doing, not a
-    /// failure of its URL.
-    pub fn count(&self, kind: ErrorKind, stop: &Stop) {
-        if kind == ErrorKind::Cancelled {
-            return;
-        }
-        let seen = self.seen.fetch_add(1, Ordering::Relaxed) + 1;
-        if seen >= self.limit.get() {
-            stop.stop(StopReason::MaxFailures(self.limit.get()));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,18 +112,5 @@ mod tests {
         stop.stop(StopReason::Interrupt);
         assert_eq!(stop.reason(), Some(StopReason::Terminate));
         assert!(stop.is_stopped());
-    }
-
-    #[test]
-    fn the_nth_failure_stops_the_run_and_cancellations_do_not_count() {
-        let stop = Stop::new();
-        let limit = FailureLimit::new(NonZeroU64::new(2).unwrap());
-        limit.count(ErrorKind::Status, &stop);
-        limit.count(ErrorKind::Cancelled, &stop);
-        assert!(!stop.is_stopped());
-        limit.count(ErrorKind::CircuitOpen, &stop);
-        assert_eq!(stop.reason(), Some(StopReason::MaxFailures(2)));
-        assert_eq!(stop.reason().unwrap().name(), "max_failures");
-        assert!(stop.stopped_at().is_some());
     }
 }

@@ -11,14 +11,17 @@
 //! - `attempt.rs`: one attempt on the wire (request, redirects, body).
 //! - `failure.rs`: the HTTP stack's errors as error kinds.
 //! - `finish.rs`: the record of a URL, with the success checks.
+//! - `limit.rs`: `--max-failures`, counted as records are made.
 
 mod attempt;
 mod attempts;
 mod client;
 mod failure;
 mod finish;
+mod limit;
 
 use self::attempts::Ending;
+use self::limit::FailureLimit;
 
 use std::sync::Arc;
 
@@ -32,7 +35,7 @@ use crate::gates::{Gates, host_key};
 use crate::input::Item;
 use crate::outcome::Judge;
 use crate::record::{ErrorKind, Record};
-use crate::stop::{FailureLimit, Stop};
+use crate::stop::Stop;
 
 /// Fetches URLs with one shared client (one connection pool) for the run,
 /// asking the run's gates before each request.
