@@ -24,6 +24,8 @@ pub struct Report {
     pub summary: Summary,
     /// A read error that cut the input short.
     pub input_error: Option<String>,
+    /// A `--report` could not be written (already said on stderr).
+    pub reports_failed: bool,
 }
 
 /// The process's exit status, as the README documents it.
@@ -122,6 +124,11 @@ impl Finish {
         if !self.quiet {
             let _ = report.summary.write_text(&mut io::stderr().lock());
         }
+        // Like an unwritable --stats below: CI must not take a missing
+        // report for a passing one.
+        if report.reports_failed && matches!(exit, Exit::Success | Exit::Failure) {
+            exit = Exit::Usage;
+        }
         if let Some((path, file)) = self.stats {
             let json = report.summary.to_json();
             let written = serde_json::to_writer(&file, &json)
@@ -145,7 +152,7 @@ impl Exit {
         match reason {
             StopReason::Interrupt => Some(Exit::Interrupted),
             StopReason::Terminate => Some(Exit::Terminated),
-            StopReason::Deadline => None,
+            StopReason::Deadline | StopReason::MaxFailures(_) => None,
         }
     }
 
@@ -176,6 +183,7 @@ mod tests {
             urls,
             summary,
             input_error: None,
+            reports_failed: false,
         }
     }
 
@@ -186,6 +194,10 @@ mod tests {
         assert_eq!(report(0, 0, None).exit(), Exit::Usage);
         assert_eq!(
             report(3, 0, Some(StopReason::Deadline)).exit(),
+            Exit::Failure
+        );
+        assert_eq!(
+            report(3, 1, Some(StopReason::MaxFailures(1))).exit(),
             Exit::Failure
         );
         assert_eq!(report(3, 0, Some(StopReason::Interrupt)).exit().code(), 130);

@@ -28,10 +28,11 @@
 //! - [`gates`]: run-wide admission — `-c` slots, `--per-host`, `--rate`,
 //!   circuit breakers, the retry budget — built once by the run, lent out.
 //! - [`fetch`]: one HTTP client; admit, attempt and retry one URL, and turn
-//!   the outcome into a [`Record`].
+//!   the outcome into a [`Record`]; count failures for `--max-failures`.
 //! - [`output`]: record writers for stdout, one per format.
 //! - [`observe`]: observers of finished records — summary and `--stats`,
-//!   the metrics endpoint, the progress line.
+//!   the metrics endpoint, the progress line, the `--report`s (JUnit,
+//!   Markdown).
 //! - [`run`]: the pipeline: input stream → gates → fetch → writer and
 //!   observers.
 //! - [`exit`]: how a run ends: its [`Report`], the end-of-run output, and

@@ -34,6 +34,7 @@ use crate::gates::Gates;
 use crate::input::{Input, Item};
 use crate::observe::metrics::{self, Metrics};
 use crate::observe::progress::Suspend;
+use crate::observe::report::Reports;
 use crate::observe::{Observer, Progress, RunEnd, Summary};
 use crate::output::{self, RecordWriter};
 use crate::record::Record;
@@ -64,6 +65,10 @@ pub async fn run(
         retries = config.retry.retries,
         "run started"
     );
+    // Started before any request, so a report that cannot be written is a
+    // setup error, not a surprise at the end.
+    let mut reports =
+        Reports::open(&config.verdicts.reports).map_err(|e| RunError::Setup(e.into()))?;
     let started = Instant::now();
 
     // The deadline timer owns a clone of the stop handle; it is aborted when
@@ -92,7 +97,7 @@ pub async fn run(
     let suspend = progress.suspender();
     let mut metrics_observer = metrics.as_ref().map(|(m, _)| m.clone());
     // Every finished record goes to each of these, in this order.
-    let mut observers: Vec<&mut dyn Observer> = vec![&mut summary, &mut progress];
+    let mut observers: Vec<&mut dyn Observer> = vec![&mut summary, &mut progress, &mut reports];
     if let Some(m) = metrics_observer.as_mut() {
         observers.push(m);
     }
@@ -123,6 +128,7 @@ pub async fn run(
     let end = RunEnd {
         elapsed: started.elapsed(),
         stopped: stop.reason(),
+        stopped_at: stop.stopped_at(),
         read: read.sent.load(std::sync::atomic::Ordering::Relaxed),
         gates: &gates,
     };
@@ -144,6 +150,7 @@ pub async fn run(
         urls: input_end.accepted,
         summary,
         input_error: input_end.error,
+        reports_failed: reports.failed(),
     })
 }
 

@@ -2,10 +2,12 @@
 //!
 //! Cancellation is a parameter of [`crate::run`]: the binary triggers it
 //! from SIGINT/SIGTERM (`signals.rs`), `--deadline` from a timer, tests by
-//! hand. Once stopped, nothing new starts, every in-flight fetch abandons
+//! hand, `--max-failures` from the fetcher that makes the Nth failed
+//! record (`fetch/limit.rs`). Once stopped, nothing new starts, every in-flight fetch abandons
 //! its request at once and yields a `cancelled` record.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
@@ -18,6 +20,8 @@ pub enum StopReason {
     Terminate,
     /// `--deadline` passed.
     Deadline,
+    /// This many records were final and not ok (`--max-failures`).
+    MaxFailures(u64),
 }
 
 impl StopReason {
@@ -27,16 +31,25 @@ impl StopReason {
             StopReason::Interrupt => "interrupt",
             StopReason::Terminate => "terminate",
             StopReason::Deadline => "deadline",
+            StopReason::MaxFailures(_) => "max_failures",
         }
     }
 
     /// The message of `cancelled` records.
-    pub fn message(self) -> &'static str {
+    pub fn message(self) -> String {
         match self {
-            StopReason::Interrupt => "interrupted (SIGINT)",
-            StopReason::Terminate => "terminated (SIGTERM)",
-            StopReason::Deadline => "the run's deadline passed (--deadline)",
+            StopReason::Interrupt => "interrupted (SIGINT)".into(),
+            StopReason::Terminate => "terminated (SIGTERM)".into(),
+            StopReason::Deadline => "the run's deadline passed (--deadline)".into(),
+            StopReason::MaxFailures(1) => "stopped after the first failure (--fail-fast)".into(),
+            StopReason::MaxFailures(n) => format!("stopped after {n} failures (--max-failures)"),
         }
+    }
+
+    /// A signal stopped the run: the process must be gone within the
+    /// signal grace (`signals.rs`).
+    pub fn is_signal(self) -> bool {
+        matches!(self, StopReason::Interrupt | StopReason::Terminate)
     }
 }
 
@@ -44,7 +57,7 @@ impl StopReason {
 #[derive(Debug, Clone, Default)]
 pub struct Stop {
     token: CancellationToken,
-    reason: Arc<OnceLock<StopReason>>,
+    reason: Arc<OnceLock<(StopReason, Instant)>>,
 }
 
 impl Stop {
@@ -55,13 +68,19 @@ impl Stop {
 
     /// Stops the run for `reason` (ignored if it was already stopped).
     pub fn stop(&self, reason: StopReason) {
-        let _ = self.reason.set(reason);
+        let _ = self.reason.set((reason, Instant::now()));
         self.token.cancel();
     }
 
     /// Why the run was stopped, if it was.
     pub fn reason(&self) -> Option<StopReason> {
-        self.reason.get().copied()
+        self.reason.get().map(|(reason, _)| *reason)
+    }
+
+    /// When the run was stopped, if it was: what must end within the
+    /// signal grace counts from here.
+    pub fn stopped_at(&self) -> Option<Instant> {
+        self.reason.get().map(|(_, at)| *at)
     }
 
     /// Whether the run has been stopped.

@@ -269,3 +269,36 @@ pub struct OutputArgs {
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Output")]
     pub verbose: u8,
 }
+
+/// CI verdicts: reports, and stopping early.
+#[derive(Debug, Args)]
+pub struct VerdictArgs {
+    /// When the run ends, write a report: junit=FILE or markdown=FILE; repeatable
+    ///
+    /// junit: JUnit XML for GitLab, Jenkins and GitHub test reporters, one
+    /// test case per record. markdown: a summary and the first 100 failed
+    /// URLs, to append to $GITHUB_STEP_SUMMARY. FILE is replaced whole
+    /// (written aside, then renamed), also when the run is interrupted.
+    #[arg(
+        long = "report",
+        value_name = "FORMAT=FILE",
+        help_heading = "CI verdicts"
+    )]
+    pub reports: Vec<ReportSpec>,
+
+    /// Stop once N records are final and not ok (cancelled ones aside); 0 = never
+    ///
+    /// Like --deadline: nothing new starts, requests in flight end as
+    /// `cancelled`, and the exit status is 1.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        help_heading = "CI verdicts"
+    )]
+    pub max_failures: u64,
+
+    /// Stop at the first failure: --max-failures 1
+    #[arg(long, conflicts_with = "max_failures", help_heading = "CI verdicts")]
+    pub fail_fast: bool,
+}

@@ -71,6 +71,10 @@ pub struct Cli {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub output: args::OutputArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub verdicts: args::VerdictArgs,
 }
 
 /// `--format`.
@@ -201,6 +205,7 @@ impl Cli {
             },
             None => None,
         };
+        let verdicts = resolve::verdicts(self.verdicts)?;
         let input = resolve::input(self.urls, self.input)?;
         let stdout_tty = std::io::stdout().is_terminal();
         let config = Config {
@@ -235,6 +240,7 @@ impl Cli {
                 ordered: o.ordered,
                 keep_body: o.body,
             },
+            verdicts,
         };
         Ok(Parsed {
             config,
@@ -377,6 +383,11 @@ mod tests {
             &["--metrics", "not-an-address"],
             &["--proxy", "not a url"],
             &["--cacert", "/nonexistent/ca.pem"],
+            &["--report", "xml=r.xml"],
+            &["--report", "junit"],
+            &["--report", "junit=/nonexistent/dir/r.xml"],
+            &["--report", "markdown=/"],
+            &["--max-failures", "2", "--fail-fast"],
         ] {
             assert!(config(args).is_err(), "{args:?} should fail");
         }

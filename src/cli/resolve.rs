@@ -7,8 +7,8 @@ use anyhow::{Context, bail};
 use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use super::args::{InputArgs, RequestArgs};
-use crate::config::RequestSpec;
+use super::args::{InputArgs, RequestArgs, VerdictArgs};
+use crate::config::{RequestSpec, Verdicts};
 use crate::exit::NO_URLS;
 use crate::fetch::redact_str;
 use crate::input::{Input, load_done};
@@ -172,4 +172,18 @@ fn parse_header(h: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
     let value = HeaderValue::from_str(value.trim())
         .map_err(|_| anyhow::anyhow!("invalid value for header `{name}`"))?;
     Ok((name, value))
+}
+
+/// `--report` and `--max-failures`; every report's FILE is checked to be
+/// writable (a temporary file is made beside it) before any request.
+pub(super) fn verdicts(v: VerdictArgs) -> anyhow::Result<Verdicts> {
+    for spec in &v.reports {
+        crate::observe::report::check_writable(&spec.path)
+            .with_context(|| format!("cannot write --report {spec}"))?;
+    }
+    let max_failures = if v.fail_fast { 1 } else { v.max_failures };
+    Ok(Verdicts {
+        reports: v.reports,
+        max_failures: std::num::NonZeroU64::new(max_failures),
+    })
 }

@@ -29,8 +29,7 @@ impl Fetcher<'_> {
                 kind: ErrorKind::Cancelled,
                 message: stop
                     .reason()
-                    .map_or("cancelled", |r| r.message())
-                    .to_owned(),
+                    .map_or_else(|| "cancelled".to_owned(), |r| r.message()),
             }),
             Ending::CircuitOpen => Some(RecordError {
                 kind: ErrorKind::CircuitOpen,

@@ -11,14 +11,17 @@
 //! - `attempt.rs`: one attempt on the wire (request, redirects, body).
 //! - `failure.rs`: the HTTP stack's errors as error kinds.
 //! - `finish.rs`: the record of a URL, with the success checks.
+//! - `limit.rs`: `--max-failures`, counted as records are made.
 
 mod attempt;
 mod attempts;
 mod client;
 mod failure;
 mod finish;
+mod limit;
 
 use self::attempts::Ending;
+use self::limit::FailureLimit;
 
 use std::sync::Arc;
 
@@ -49,6 +52,8 @@ pub struct Fetcher<'c> {
     sensitive: HeaderMap,
     /// Keep the body in memory: `--body` or `--expect` needs it.
     hold_body: bool,
+    /// `--max-failures`: counted here, where a record becomes final.
+    failures: Option<FailureLimit>,
 }
 
 impl<'c> Fetcher<'c> {
@@ -64,6 +69,7 @@ impl<'c> Fetcher<'c> {
             body: config.request.body.clone(),
             sensitive,
             hold_body: config.output.keep_body || config.success.expect.is_some(),
+            failures: config.verdicts.max_failures.map(FailureLimit::new),
         })
     }
 
@@ -73,7 +79,18 @@ impl<'c> Fetcher<'c> {
     ///
     /// A URL that needs no request (not a URL; its host's circuit open)
     /// gets its record at once, without waiting for a slot.
+    ///
+    /// A record that is not ok counts toward `--max-failures` the moment it
+    /// is made, whenever it is written.
     pub async fn fetch(&self, item: Item, stop: &Stop) -> Option<Record> {
+        let record = self.fetch_record(item, stop).await?;
+        if let (Some(limit), Some(kind)) = (&self.failures, record.error_kind()) {
+            limit.count(kind, stop);
+        }
+        Some(record)
+    }
+
+    async fn fetch_record(&self, item: Item, stop: &Stop) -> Option<Record> {
         let Item { index, line, url } = item;
         let url = match url {
             Ok(url) => url,

@@ -1,14 +1,16 @@
-//! Observers of finished records: the summary, the metrics endpoint and the
-//! progress line each see every record once, right after it is written.
+//! Observers of finished records: the summary, the metrics endpoint, the
+//! progress line and the `--report`s each see every record once, right
+//! after it is written.
 //!
 //! The pipeline knows only the [`Observer`] trait, so a new consumer of
 //! records (a report, a statistic) is one more entry in its list.
 
 pub mod metrics;
 pub mod progress;
+pub mod report;
 pub mod summary;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::gates::Gates;
 use crate::record::Record;
@@ -24,6 +26,9 @@ pub struct RunEnd<'a> {
     pub elapsed: Duration,
     /// Why the run stopped early, if it did.
     pub stopped: Option<StopReason>,
+    /// When it was stopped: after a signal, whatever finishes must do so
+    /// within the signal grace from here.
+    pub stopped_at: Option<Instant>,
     /// URLs the input sent to the pipeline (started or not).
     pub read: u64,
     /// The run's gates, for what they counted.

@@ -1,0 +1,224 @@
+//! `--report markdown=FILE`: a summary table and a table of failed URLs, fit
+//! for `$GITHUB_STEP_SUMMARY` (append it there with `cat`).
+//!
+//! Memory is bounded: counters, and the first [`MAX_ROWS`] failed records
+//! with each cell cut to [`MAX_CELL`] characters; the rest are counted in a
+//! closing "N more" line. GitHub refuses step summaries over 1 MiB; this
+//! stays far below (100 rows of at most 5 × 200 characters).
+
+use std::io::{self, Write};
+
+use super::{Budget, Format, RunEnd, is_skipped};
+use crate::record::{ErrorKind, Record};
+
+/// Failed URLs listed; the rest are only counted.
+pub const MAX_ROWS: usize = 100;
+/// Characters per table cell, an ellipsis included when cut.
+pub const MAX_CELL: usize = 200;
+
+/// The Markdown report being built.
+#[derive(Default)]
+pub struct Markdown {
+    records: u64,
+    ok: u64,
+    by_kind: [u64; ErrorKind::ALL.len()],
+    /// `| index | url | status | kind | message |`, cells ready to print.
+    rows: Vec<String>,
+    more: u64,
+}
+
+impl Markdown {
+    fn add(&mut self, r: &Record) {
+        self.records += 1;
+        let Some(e) = &r.error else {
+            self.ok += 1;
+            return;
+        };
+        self.by_kind[e.kind as usize] += 1;
+        if is_skipped(e.kind) {
+            return;
+        }
+        if self.rows.len() == MAX_ROWS {
+            self.more += 1;
+            return;
+        }
+        let status = r.status.map_or_else(|| "–".to_owned(), |s| s.to_string());
+        self.rows.push(format!(
+            "| {} | {} | {} | {} | {} |",
+            r.index,
+            cell(&r.url),
+            status,
+            e.kind,
+            cell(&e.message)
+        ));
+    }
+
+    fn count(&self, skipped: bool) -> u64 {
+        ErrorKind::ALL
+            .into_iter()
+            .filter(|k| is_skipped(*k) == skipped)
+            .map(|k| self.by_kind[k as usize])
+            .sum()
+    }
+
+    fn write(&self, end: &RunEnd<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let (failed, skipped) = (self.count(false), self.count(true));
+        match failed {
+            0 => writeln!(out, "### fanout: no failed URLs")?,
+            n => writeln!(out, "### fanout: {n} of {} URLs failed", self.records)?,
+        }
+        writeln!(out)?;
+        writeln!(out, "| URLs | ok | failed | skipped | time |")?;
+        writeln!(out, "|---:|---:|---:|---:|---:|")?;
+        writeln!(
+            out,
+            "| {} | {} | {failed} | {skipped} | {:.3} s |",
+            self.records,
+            self.ok,
+            end.elapsed.as_secs_f64()
+        )?;
+        if failed + skipped > 0 {
+            writeln!(out)?;
+            writeln!(out, "| error | URLs |")?;
+            writeln!(out, "|---|---:|")?;
+            for k in ErrorKind::ALL {
+                if self.by_kind[k as usize] > 0 {
+                    writeln!(out, "| {k} | {} |", self.by_kind[k as usize])?;
+                }
+            }
+        }
+        if let Some(reason) = end.stopped {
+            let not_started = end.read.saturating_sub(self.records);
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Stopped early: {}; {not_started} URLs read but not started.",
+                cell(&reason.message())
+            )?;
+        }
+        if !self.rows.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "#### Failed URLs")?;
+            writeln!(out)?;
+            writeln!(out, "| # | URL | status | error | message |")?;
+            writeln!(out, "|---:|---|---:|---|---|")?;
+            for row in &self.rows {
+                writeln!(out, "{row}")?;
+            }
+        }
+        if self.more > 0 {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "…and {} more failed URLs, not shown (see the JSON Lines records).",
+                self.more
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Format for Markdown {
+    fn record(&mut self, record: &Record) -> io::Result<()> {
+        self.add(record);
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &RunEnd<'_>, out: &mut dyn Write, budget: &Budget) -> io::Result<()> {
+        budget.check()?;
+        self.write(end, out)
+    }
+}
+
+/// A table cell: cut to [`MAX_CELL`] characters, then made inert — a `|`
+/// would end the cell, a line break the row, and `<`, `>`, `&` could start
+/// HTML, which GitHub renders.
+fn cell(s: &str) -> String {
+    let cut = match s.char_indices().nth(MAX_CELL) {
+        Some(_) => {
+            let keep: String = s.chars().take(MAX_CELL - 1).collect();
+            keep + "…"
+        }
+        None => s.to_owned(),
+    };
+    let mut out = String::with_capacity(cut.len());
+    for c in cut.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::report::tests_support::{end_of, fixed_records};
+
+    /// The wire format, byte for byte.
+    #[test]
+    fn the_report_is_pinned() {
+        let mut md = Markdown::default();
+        for r in fixed_records() {
+            md.add(&r);
+        }
+        let mut out = Vec::new();
+        end_of(|end| md.write(end, &mut out)).unwrap();
+        let expected = "\
+### fanout: 2 of 5 URLs failed
+
+| URLs | ok | failed | skipped | time |
+|---:|---:|---:|---:|---:|
+| 5 | 1 | 2 | 2 | 1.500 s |
+
+| error | URLs |
+|---|---:|
+| invalid_url | 1 |
+| status | 1 |
+| circuit_open | 1 |
+| cancelled | 1 |
+
+Stopped early: interrupted (SIGINT); 2 URLs read but not started.
+
+#### Failed URLs
+
+| # | URL | status | error | message |
+|---:|---|---:|---|---|
+| 1 | http://a.example/x?q=\"&lt;b&gt;\"&amp;r=1 | 503 | status | 503 Service Unavailable &lt;html&gt; |
+| 2 | not a url | – | invalid_url | relative URL without a base |
+";
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn cells_are_cut_and_made_inert() {
+        let long = "x".repeat(500);
+        let c = cell(&long);
+        assert_eq!(c.chars().count(), MAX_CELL);
+        assert!(c.ends_with('…'));
+        assert_eq!(cell(&"y".repeat(MAX_CELL)), "y".repeat(MAX_CELL));
+        assert_eq!(cell("a|b\nc\r\nd\u{1b}e"), "a\\|b c  de");
+    }
+
+    #[test]
+    fn only_the_first_rows_are_kept() {
+        let mut md = Markdown::default();
+        let failed = fixed_records().remove(1);
+        for _ in 0..MAX_ROWS + 7 {
+            md.add(&failed);
+        }
+        assert_eq!((md.rows.len(), md.more), (MAX_ROWS, 7));
+        let mut out = Vec::new();
+        end_of(|end| md.write(end, &mut out)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.ends_with("…and 7 more failed URLs, not shown (see the JSON Lines records).\n")
+        );
+    }
+}
