@@ -15,6 +15,8 @@
 //!   parsers for durations, sizes and status lists.
 //! - [`input`]: URL sources (arguments, files, stdin) read on their own thread
 //!   as one lazy, bounded stream of [`input::Item`]s.
+//! - [`fdlimit`]: fanout's own limit on open files: raise it, fit `-c`
+//!   into it.
 //! - [`limit`]: politeness: per-host limits and the request rate.
 //! - [`breaker`]: protection: per-host circuit breakers, the retry budget.
 //! - [`fetch`]: one HTTP client; fetch one URL with all its attempts and turn
@@ -34,6 +36,7 @@
 pub mod breaker;
 pub mod cli;
 pub mod config;
+pub mod fdlimit;
 pub mod fetch;
 pub mod input;
 pub mod limit;

@@ -38,10 +38,18 @@ fn main() -> ExitCode {
             );
         }
     };
-    let (config, input) = match cli.into_config() {
+    let (mut config, input) = match cli.into_config() {
         Ok(parsed) => parsed,
         Err(e) => return fail(Exit::Usage, &format!("{e:#}")),
     };
+    // After the inputs and --stats are open, so they are counted.
+    if let Some(fit) = fanout::fdlimit::Fit::for_this_process(config.concurrency.get()) {
+        if let Some(warning) = fit.warning() {
+            report_error(&warning);
+        }
+        config.concurrency =
+            std::num::NonZeroUsize::new(fit.effective).unwrap_or(config.concurrency);
+    }
     let stdout = io::stdout();
 
     // One thread runs the fetches and the writer; input is read on its own

@@ -365,6 +365,7 @@ pub async fn run(
     let end = end.into_inner().unwrap_or_default();
     summary.elapsed = started.elapsed();
     summary.stopped = stop.reason();
+    summary.concurrency = c;
     tracing::info!(
         records = summary.records,
         ok = summary.ok,

@@ -40,6 +40,9 @@ pub struct Summary {
     pub not_started: u64,
     /// Why the run stopped early, if it did.
     pub stopped: Option<StopReason>,
+    /// The concurrency the run had: `-c`, or less when the open-file limit
+    /// did not allow it.
+    pub concurrency: usize,
     /// Retries refused by `--retry-budget` (`None` without it).
     pub retries_refused: Option<u64>,
     /// Hosts whose circuit opened (`None` without `--trip-after`).
@@ -60,6 +63,7 @@ impl Default for Summary {
             elapsed: Duration::ZERO,
             not_started: 0,
             stopped: None,
+            concurrency: 0,
             retries_refused: None,
             circuits_opened: None,
         }
@@ -208,6 +212,7 @@ impl Summary {
             },
             "not_started": self.not_started,
             "stopped": self.stopped.map(|s| s.name()),
+            "concurrency": self.concurrency,
             "retries_refused": self.retries_refused,
             "circuits_opened": self.circuits_opened,
         })
