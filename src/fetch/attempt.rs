@@ -60,6 +60,7 @@ impl Fetcher {
                 Ok(resp) => resp,
                 Err(e) => {
                     out.failure = Some(classify_send_error(&e));
+                    out.starved = super::exhaustion::is_own_exhaustion(&e);
                     return;
                 }
             };
@@ -166,6 +167,9 @@ pub(super) struct Attempt {
     pub(super) failure: Option<Failure>,
     /// The id sent with this attempt (`--request-id`).
     pub(super) request_id: Option<String>,
+    /// It failed only because fanout had no descriptor or local port free;
+    /// it does not count and is made again (`exhaustion.rs`).
+    pub(super) starved: bool,
 }
 
 pub(super) struct ResponseMeta {

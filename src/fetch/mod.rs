@@ -7,9 +7,12 @@
 //! covers the whole chain.
 //!
 //! `attempt.rs` is one attempt on the wire (request, redirects, body);
-//! `failure.rs` turns the HTTP stack's errors into error kinds.
+//! `failure.rs` turns the HTTP stack's errors into error kinds;
+//! `exhaustion.rs` makes a request wait, uncounted, when fanout itself has
+//! no descriptor or port free.
 
 mod attempt;
+mod exhaustion;
 mod failure;
 
 use std::sync::Arc;
@@ -284,7 +287,7 @@ impl Fetcher {
                     cut.request_id = id;
                     return (Ending::Cancelled, attempts, Some(cut), pass);
                 }
-                a = self.attempt(url, id.clone()) => a,
+                a = self.attempt_when_free(url, id.clone()) => a,
             };
             let mut decision = match self.judge(&attempt) {
                 Verdict::Ok => Decision::Stop,
