@@ -8,6 +8,7 @@ mod faults;
 mod health;
 mod input;
 mod interrupts;
+mod limits;
 mod lists;
 mod output;
 mod pipes;
