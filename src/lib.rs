@@ -25,6 +25,8 @@
 //! - [`input`]: URL sources (arguments, files, stdin) read on their own thread
 //!   as one lazy, bounded stream of [`input::Item`]s; shard, dedup,
 //!   skip-done.
+//! - [`fdlimit`]: fanout's own limit on open files: raise it, fit `-c`
+//!   into it.
 //! - [`gates`]: run-wide admission — `-c` slots, `--per-host`, `--rate`,
 //!   circuit breakers, the retry budget — built once by the run, lent out.
 //! - [`fetch`]: one HTTP client; admit, attempt and retry one URL, and turn
@@ -43,6 +45,7 @@
 pub mod cli;
 pub mod config;
 pub mod exit;
+pub mod fdlimit;
 pub mod fetch;
 pub mod gates;
 pub mod input;

@@ -62,6 +62,7 @@ impl Fetcher<'_> {
                 Ok(resp) => resp,
                 Err(e) => {
                     out.failure = Some(classify_send_error(&e));
+                    out.starved = super::failure::is_own_exhaustion(&e);
                     return;
                 }
             };
@@ -165,6 +166,9 @@ pub(super) struct Attempt {
     pub(super) failure: Option<Failure>,
     /// The id sent with this attempt (`--request-id`).
     pub(super) request_id: Option<String>,
+    /// It failed only because fanout had no descriptor or local port free;
+    /// it does not count and is made again (`exhaustion.rs`).
+    pub(super) starved: bool,
 }
 
 impl Attempt {

@@ -98,7 +98,7 @@ impl Fetcher<'_> {
                     t.last = Some(cut);
                     return Ending::Cancelled;
                 }
-                a = self.attempt(url, id.clone()) => a,
+                a = self.attempt_when_free(url, id.clone()) => a,
             };
             let verdict = self.judge.attempt(attempt.observed());
             let mut decision = self

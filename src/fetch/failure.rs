@@ -125,3 +125,36 @@ fn describe(e: &reqwest::Error) -> String {
         parts.join(": ")
     }
 }
+
+/// `EMFILE` and `ENFILE`: the same numbers on every unix.
+#[cfg(unix)]
+const NO_DESCRIPTOR: [i32; 2] = [24, 23];
+#[cfg(not(unix))]
+const NO_DESCRIPTOR: [i32; 0] = [];
+
+/// Whether a send error is fanout's own exhaustion rather than anything
+/// the server did: a connect error caused by running out of descriptors or
+/// local ports.
+pub(super) fn is_own_exhaustion(e: &reqwest::Error) -> bool {
+    // An `io::Error`'s `source()` skips the error it wraps: unwrap by hand.
+    fn exhausted(mut e: &(dyn std::error::Error + 'static)) -> bool {
+        loop {
+            let Some(io) = e.downcast_ref::<std::io::Error>() else {
+                return false;
+            };
+            if io.kind() == std::io::ErrorKind::AddrNotAvailable
+                || io
+                    .raw_os_error()
+                    .is_some_and(|n| NO_DESCRIPTOR.contains(&n))
+            {
+                return true;
+            }
+            match io.get_ref() {
+                Some(inner) => e = inner,
+                None => return false,
+            }
+        }
+    }
+    e.is_connect()
+        && std::iter::successors(std::error::Error::source(e), |e| e.source()).any(exhausted)
+}

@@ -12,10 +12,13 @@
 //! - `failure.rs`: the HTTP stack's errors as error kinds.
 //! - `finish.rs`: the record of a URL, with the success checks.
 //! - `limit.rs`: `--max-failures`, counted as records are made.
+//! - `exhaustion.rs`: a request waits, uncounted, when fanout itself has
+//!   no descriptor or port free.
 
 mod attempt;
 mod attempts;
 mod client;
+mod exhaustion;
 mod failure;
 mod finish;
 mod limit;

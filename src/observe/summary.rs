@@ -41,6 +41,9 @@ pub struct Summary {
     pub not_started: u64,
     /// Why the run stopped early, if it did.
     pub stopped: Option<StopReason>,
+    /// The concurrency the run had: `-c`, or less when the open-file limit
+    /// did not allow it.
+    pub concurrency: usize,
     /// Retries refused by `--retry-budget` (`None` without it).
     pub retries_refused: Option<u64>,
     /// Hosts whose circuit opened (`None` without `--trip-after`).
@@ -61,6 +64,7 @@ impl Default for Summary {
             elapsed: Duration::ZERO,
             not_started: 0,
             stopped: None,
+            concurrency: 0,
             retries_refused: None,
             circuits_opened: None,
         }
@@ -209,6 +213,7 @@ impl Summary {
             },
             "not_started": self.not_started,
             "stopped": self.stopped.map(|s| s.name()),
+            "concurrency": self.concurrency,
             "retries_refused": self.retries_refused,
             "circuits_opened": self.circuits_opened,
         })
@@ -222,6 +227,7 @@ impl Observer for Summary {
 
     fn finish(&mut self, end: &RunEnd<'_>) {
         self.elapsed = end.elapsed;
+        self.concurrency = end.gates.concurrency();
         self.stopped = end.stopped;
         self.not_started = end.read.saturating_sub(self.records);
         self.retries_refused = end.gates.budget().map(|b| b.refused());

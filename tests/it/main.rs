@@ -9,6 +9,7 @@ mod health;
 mod input;
 mod interrupts;
 mod layers;
+mod limits;
 mod lists;
 mod max_failures;
 mod output;
