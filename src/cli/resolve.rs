@@ -90,7 +90,36 @@ pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSp
 /// `--expect REGEX`.
 pub(super) fn expect(re: &str) -> anyhow::Result<regex::bytes::Regex> {
     regex::bytes::Regex::new(re)
-        .map_err(|e| anyhow::anyhow!("invalid --expect regex: {}", first_line(&e.to_string())))
+        .map_err(|e| anyhow::anyhow!("invalid --expect regex `{re}`: {}", regex_reason(re, &e)))
+}
+
+/// Why `re` is not a regex, in one line with the position: the regex crate's
+/// message spans several lines (pattern, caret, reason), and its first line
+/// says nothing. regex-syntax, which the regex crate parses with, gives the
+/// reason and the span as data.
+fn regex_reason(re: &str, e: &regex::Error) -> String {
+    use regex_syntax::ast::parse::Parser;
+    use regex_syntax::hir::translate::TranslatorBuilder;
+    let at = |offset: usize| re.get(..offset).map_or(offset, |s| s.chars().count());
+    let ast = match Parser::new().parse(re) {
+        Ok(ast) => ast,
+        Err(e) => return format!("{} at position {}", e.kind(), at(e.span().start.offset)),
+    };
+    // The byte regex allows what is not UTF-8, as --expect does.
+    match TranslatorBuilder::new()
+        .utf8(false)
+        .build()
+        .translate(re, &ast)
+    {
+        Err(e) => format!("{} at position {}", e.kind(), at(e.span().start.offset)),
+        // Not a syntax error (a size limit): its message has no caret.
+        Ok(_) => e
+            .to_string()
+            .lines()
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
 }
 
 /// `--request-id NAME`.
@@ -136,10 +165,6 @@ pub(super) fn input(urls: Vec<String>, i: InputArgs) -> anyhow::Result<Input> {
         input.push_stdin();
     }
     Ok(input)
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s).trim()
 }
 
 /// Tells the user about lines of a `--skip-done` file that are not records;

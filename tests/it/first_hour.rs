@@ -1,0 +1,65 @@
+//! Issue #16, "The first hour with fanout": what a new user trips over —
+//! messages that lose the reason, lines fetched as something else, usage
+//! errors in the parser's words, and small inconsistencies.
+
+use std::process::Command;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{any, get};
+
+use crate::support::*;
+
+const NOWHERE: &str = "http://127.0.0.1:1/";
+
+/// stderr of a usage error: exactly one line, starting `fanout: `.
+fn one_line_usage_error(args: &[&str]) -> String {
+    let out = run(args);
+    assert_eq!(out.status, Some(2), "{args:?}: {}", out.stderr);
+    assert!(
+        out.records.is_empty(),
+        "{args:?}: no record on a usage error"
+    );
+    let err = out.stderr.trim_end();
+    assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+    assert!(err.starts_with("fanout: "), "{args:?}: {err}");
+    err.to_owned()
+}
+
+#[test]
+fn issue_16_expect_regex_error_says_why_and_where() {
+    let err = one_line_usage_error(&["--expect", "(", NOWHERE]);
+    assert!(err.contains("unclosed group"), "{err}");
+    assert!(err.contains("position 0"), "{err}");
+}
+
+/// Echoes the request body.
+fn echo() -> AppServer {
+    AppServer::start(Router::new().route(
+        "/echo",
+        any(|_: HeaderMap, body: axum::body::Bytes| async move { body.into_response() }),
+    ))
+}
+
+/// Runs `fanout ARGS` with stdout and stderr on a pseudo-terminal and
+/// returns everything the terminal received.
+fn on_a_terminal(args: &[&str]) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("fanout");
+    let mut line = shell_quote(&bin.display().to_string());
+    for a in args {
+        line.push(' ');
+        line.push_str(&shell_quote(a));
+    }
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("util-linux script");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
