@@ -34,6 +34,20 @@ fn issue_16_expect_regex_error_says_why_and_where() {
     assert!(err.contains("position 0"), "{err}");
 }
 
+#[test]
+fn issue_16_a_line_with_whitespace_inside_is_not_fetched() {
+    let server = AppServer::start(Router::new().route("/ok", get(|| async { "fine" })));
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    std::fs::write(&list, format!("{} # trailing comment\n", server.url("/ok"))).unwrap();
+    let out = run(["-i", list.to_str().unwrap()]);
+    let r = out.one();
+    assert_eq!(kind(r), "invalid_url", "{r}");
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("inline comments are not supported"), "{msg}");
+    assert_eq!(r["attempts"], 0);
+}
+
 /// Echoes the request body.
 fn echo() -> AppServer {
     AppServer::start(Router::new().route(
