@@ -48,6 +48,41 @@ fn issue_16_a_line_with_whitespace_inside_is_not_fetched() {
     assert_eq!(r["attempts"], 0);
 }
 
+#[test]
+fn issue_16_a_refused_retry_after_says_why() {
+    let server = AppServer::start(Router::new().route(
+        "/busy",
+        get(|| async {
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, "3600")],
+            )
+        }),
+    ));
+    let out = run(["--backoff-max", "10s", &server.url("/busy")]);
+    let r = out.one();
+    assert_eq!(r["status"], 429);
+    assert_eq!(r["attempts"], 1);
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("not retried: Retry-After 3600s exceeds --backoff-max 10s"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn issue_16_a_retry_after_within_the_limit_adds_nothing() {
+    let server = AppServer::start(Router::new().route(
+        "/busy",
+        get(|| async { (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "0")]) }),
+    ));
+    let out = run(["-r", "1", &server.url("/busy")]);
+    let r = out.one();
+    assert_eq!(r["attempts"], 2);
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(!msg.contains("not retried"), "{msg}");
+}
+
 /// Echoes the request body.
 fn echo() -> AppServer {
     AppServer::start(Router::new().route(
