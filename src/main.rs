@@ -23,7 +23,7 @@ fn main() -> ExitCode {
 
 fn fanout_main() -> Exit {
     let cli = Cli::parse();
-    init_logging(cli.output.verbose);
+    init_logging(cli.output.verbose, cli.output.color);
     if let Some(what) = cli.output.generate {
         return match fanout::cli::generate(what, &mut io::stdout().lock()) {
             Ok(()) => Exit::Success,
@@ -62,7 +62,8 @@ fn fanout_main() -> Exit {
     finish.conclude(result)
 }
 
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, color: fanout::cli::ColorArg) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => "warn",
@@ -70,9 +71,16 @@ fn init_logging(verbose: u8) {
         _ => "fanout=debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    // Logs go to stderr: stdout carries records only.
+    // Logs go to stderr: stdout carries records only. Coloured by the same
+    // rule as the records, asked of stderr: a `2>log.txt` gets plain text.
+    let ansi = fanout::cli::use_color(
+        color,
+        std::env::var_os("NO_COLOR").as_deref(),
+        io::stderr().is_terminal(),
+    );
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
+        .with_ansi(ansi)
         .try_init();
 }

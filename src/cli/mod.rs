@@ -126,16 +126,13 @@ pub fn generate(what: Generate, out: &mut dyn std::io::Write) -> std::io::Result
 }
 
 /// Whether colour is wanted, given the flag, the `NO_COLOR` convention and
-/// whether stdout is a terminal.
-pub fn use_color(
-    flag: ColorArg,
-    no_color: Option<&std::ffi::OsStr>,
-    stdout_is_terminal: bool,
-) -> bool {
+/// whether the stream written to (stdout for records, stderr for logs) is
+/// a terminal.
+pub fn use_color(flag: ColorArg, no_color: Option<&std::ffi::OsStr>, is_terminal: bool) -> bool {
     match flag {
         ColorArg::Always => true,
         ColorArg::Never => false,
-        ColorArg::Auto => stdout_is_terminal && no_color.is_none_or(|v| v.is_empty()),
+        ColorArg::Auto => is_terminal && no_color.is_none_or(|v| v.is_empty()),
     }
 }
 

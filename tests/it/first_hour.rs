@@ -83,6 +83,41 @@ fn issue_16_a_retry_after_within_the_limit_adds_nothing() {
     assert!(!msg.contains("not retried"), "{msg}");
 }
 
+#[test]
+fn issue_16_logs_to_a_file_are_not_coloured() {
+    let server = AppServer::start(Router::new().route("/ok", get(|| async { "fine" })));
+    let out = fanout()
+        .env_remove("NO_COLOR")
+        .args(["-vv", &server.url("/ok")])
+        .run();
+    assert!(out.stderr.contains("attempt finished"), "{}", out.stderr);
+    assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
+}
+
+#[test]
+fn issue_16_color_never_uncolours_logs_on_a_terminal() {
+    let server = AppServer::start(Router::new().route("/ok", get(|| async { "fine" })));
+    let screen = on_a_terminal(&[
+        "--color",
+        "never",
+        "--no-progress",
+        "-vv",
+        &server.url("/ok"),
+    ]);
+    assert!(screen.contains("attempt finished"), "{screen}");
+    assert!(!screen.contains('\x1b'), "{screen:?}");
+}
+
+#[test]
+fn issue_16_retry_wait_is_logged_as_a_plain_duration() {
+    let server = AppServer::start(
+        Router::new().route("/err", get(|| async { StatusCode::SERVICE_UNAVAILABLE })),
+    );
+    let out = run(["-vv", "-r", "1", "--backoff", "1ms", &server.url("/err")]);
+    assert!(out.stderr.contains("retry_in="), "{}", out.stderr);
+    assert!(!out.stderr.contains("Some("), "{}", out.stderr);
+}
+
 /// Echoes the request body.
 fn echo() -> AppServer {
     AppServer::start(Router::new().route(
