@@ -22,7 +22,10 @@ fn main() -> ExitCode {
 }
 
 fn fanout_main() -> Exit {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return parse_error(e),
+    };
     init_logging(cli.output.verbose, cli.output.color);
     if let Some(what) = cli.output.generate {
         return match fanout::cli::generate(what, &mut io::stdout().lock()) {
@@ -60,6 +63,29 @@ fn fanout_main() -> Exit {
     // Don't wait for blocking work (a DNS lookup that hangs) on the way out.
     runtime.shutdown_background();
     finish.conclude(result)
+}
+
+/// `--help` and `--version` print as clap writes them; any other parser
+/// error becomes one line on stderr, as every usage error is: clap's
+/// reason and its tips, without the usage block.
+fn parse_error(e: clap::Error) -> Exit {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return Exit::Success;
+    }
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let reason = lines.next().unwrap_or("invalid arguments");
+    let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+    let mut hints: Vec<&str> = lines.filter_map(|l| l.strip_prefix("tip: ")).collect();
+    hints.push("see --help");
+    Exit::usage(&format!("{reason} ({})", hints.join("; ")))
 }
 
 fn init_logging(verbose: u8, color: fanout::cli::ColorArg) {

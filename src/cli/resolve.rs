@@ -17,7 +17,7 @@ use crate::input::{Input, load_done};
 pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSpec> {
     let method = match (&q.method, &q.data) {
         (Some(m), _) => Method::from_bytes(m.to_ascii_uppercase().as_bytes())
-            .map_err(|_| anyhow::anyhow!("invalid method `{m}`"))?,
+            .map_err(|_| anyhow::anyhow!("invalid -X method `{m}`; use e.g. -X HEAD or -X POST"))?,
         (None, Some(_)) => Method::POST,
         (None, None) => Method::GET,
     };
@@ -66,11 +66,15 @@ pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSp
         }
         None => Vec::new(),
     };
+    // reqwest's reason ("builder error: builder error: relative URL without
+    // a base") says nothing a user can act on; an example does.
     let proxy = match &q.proxy {
-        Some(proxy) => Some(
-            reqwest::Proxy::all(proxy.as_str())
-                .with_context(|| format!("--proxy: invalid proxy URL `{}`", redact_str(proxy)))?,
-        ),
+        Some(proxy) => Some(reqwest::Proxy::all(proxy.as_str()).map_err(|_| {
+            anyhow::anyhow!(
+                "invalid --proxy URL `{}`; use e.g. http://proxy.example:3128",
+                redact_str(proxy)
+            )
+        })?),
         None => None,
     };
 
@@ -124,8 +128,9 @@ fn regex_reason(re: &str, e: &regex::Error) -> String {
 
 /// `--request-id NAME`.
 pub(super) fn request_id(name: &str) -> anyhow::Result<HeaderName> {
-    HeaderName::from_bytes(name.trim().as_bytes())
-        .map_err(|_| anyhow::anyhow!("invalid --request-id header name `{name}`"))
+    HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+        anyhow::anyhow!("invalid --request-id header name `{name}`; use e.g. X-Request-Id")
+    })
 }
 
 /// The input sources and filters, in the documented order: arguments,
@@ -190,11 +195,18 @@ fn warn_unreadable(path: &std::path::Path, lines: &[u64], total: u64) {
 /// nothing but one.
 fn parse_header(h: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
     let Some((name, value)) = h.split_once(':') else {
-        bail!("invalid header (no `:`); write it as 'Name: value'");
+        bail!("invalid -H header (no `:`); write it as e.g. -H 'Accept: text/html'");
     };
-    let name = HeaderName::from_bytes(name.trim().as_bytes())
-        .map_err(|_| anyhow::anyhow!("invalid header name `{}`", name.trim()))?;
-    let value = HeaderValue::from_str(value.trim())
-        .map_err(|_| anyhow::anyhow!("invalid value for header `{name}`"))?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+        anyhow::anyhow!(
+            "invalid -H header name `{}`; write it as e.g. -H 'Accept: text/html'",
+            name.trim()
+        )
+    })?;
+    let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+        anyhow::anyhow!(
+            "invalid -H value for header `{name}`; use printable text, e.g. -H 'Accept: text/html'"
+        )
+    })?;
     Ok((name, value))
 }

@@ -97,13 +97,7 @@ fn issue_16_logs_to_a_file_are_not_coloured() {
 #[test]
 fn issue_16_color_never_uncolours_logs_on_a_terminal() {
     let server = AppServer::start(Router::new().route("/ok", get(|| async { "fine" })));
-    let screen = on_a_terminal(&[
-        "--color",
-        "never",
-        "--no-progress",
-        "-vv",
-        &server.url("/ok"),
-    ]);
+    let screen = on_a_terminal(&["--color", "never", "--no-progress", "-vv", &server.url("/ok")]);
     assert!(screen.contains("attempt finished"), "{screen}");
     assert!(!screen.contains('\x1b'), "{screen:?}");
 }
@@ -118,6 +112,72 @@ fn issue_16_retry_wait_is_logged_as_a_plain_duration() {
     assert!(!out.stderr.contains("Some("), "{}", out.stderr);
 }
 
+#[test]
+fn issue_16_bad_values_are_explained_in_our_words() {
+    // flag, bad value, what the message must show
+    let cases: &[(&str, &str, &str)] = &[
+        ("-c", "0", "e.g. -c 64"),
+        ("-c", "many", "e.g. -c 64"),
+        ("--per-host", "x", "e.g."),
+        ("--rate", "fast", "e.g."),
+        ("--timeout", "abc", "e.g. 250ms, 5s, 2m or 1h30m"),
+        ("--connect-timeout", "1x", "e.g."),
+        ("--deadline", "soon", "e.g."),
+        ("--retries", "few", "e.g. -r 3"),
+        ("--retry-on", "often", "e.g."),
+        ("--backoff", "x", "e.g."),
+        ("--backoff-max", "x", "e.g."),
+        ("--trip-after", "x", "e.g."),
+        ("--trip-cooldown", "x", "e.g."),
+        ("--retry-budget", "half", "e.g."),
+        ("--metrics", "localhost", "e.g."),
+        ("--shard", "1", "e.g."),
+        ("--max-redirects", "x", "e.g."),
+        ("--accept", "ok", "e.g."),
+        ("--slow", "x", "e.g."),
+        ("--max-body", "big", "e.g."),
+        ("--proxy", "not a url", "e.g."),
+        ("--request-id", "bad name", "e.g."),
+        ("-X", "GE T", "e.g."),
+        ("-H", "NoColon", "e.g."),
+    ];
+    for (flag, value, want) in cases {
+        let err = one_line_usage_error(&[flag, value, NOWHERE]);
+        let long = match *flag {
+            "-c" => "--concurrency",
+            "-X" => "-X",
+            "-H" => "-H",
+            f => f,
+        };
+        assert!(err.contains(long), "{flag} {value}: names the flag: {err}");
+        assert!(err.contains(want), "{flag} {value}: {err}");
+        for leak in [
+            "number would be zero",
+            "expected number at",
+            "builder error",
+            "invalid digit",
+            "invalid float",
+            "invalid socket address",
+        ] {
+            assert!(!err.contains(leak), "{flag} {value}: {err}");
+        }
+    }
+}
+
+#[test]
+fn issue_16_parser_errors_are_one_line_and_help_still_works() {
+    let err = one_line_usage_error(&["--no-such-flag", NOWHERE]);
+    assert!(err.contains("--no-such-flag"), "{err}");
+    assert!(err.contains("--help"), "{err}");
+    let help = fanout().arg("--help").output().unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage"));
+    let version = fanout().arg("--version").output().unwrap();
+    assert_eq!(version.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("fanout "));
+}
+
+
 /// Echoes the request body.
 fn echo() -> AppServer {
     AppServer::start(Router::new().route(
@@ -125,6 +185,7 @@ fn echo() -> AppServer {
         any(|_: HeaderMap, body: axum::body::Bytes| async move { body.into_response() }),
     ))
 }
+
 
 /// Runs `fanout ARGS` with stdout and stderr on a pseudo-terminal and
 /// returns everything the terminal received.
