@@ -177,6 +177,17 @@ fn issue_16_parser_errors_are_one_line_and_help_still_works() {
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("fanout "));
 }
 
+#[test]
+fn issue_16_a_directory_as_input_is_refused_before_any_request() {
+    let server = AppServer::start(Router::new().route("/ok", get(|| async { "fine" })));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let err = one_line_usage_error(&["-i", d]);
+    assert!(err.contains("is a directory"), "{err}");
+    let err = one_line_usage_error(&[&server.url("/ok"), "-i", d]);
+    assert!(err.contains("is a directory"), "{err}");
+}
+
 
 /// Echoes the request body.
 fn echo() -> AppServer {
