@@ -165,6 +165,10 @@ impl Cli {
         if l.connect_timeout.0.is_zero() {
             bail!("--connect-timeout must be longer than 0");
         }
+        // A zero deadline would cancel every URL before it starts.
+        if l.deadline.is_some_and(|d| d.0.is_zero()) {
+            bail!("--deadline must be longer than 0; use e.g. --deadline 5m");
+        }
         if o.max_body.0 == 0 {
             bail!("--max-body must be at least 1 byte");
         }

@@ -188,6 +188,12 @@ fn issue_16_a_directory_as_input_is_refused_before_any_request() {
     assert!(err.contains("is a directory"), "{err}");
 }
 
+#[test]
+fn issue_16_deadline_zero_is_refused_like_timeout_zero() {
+    let err = one_line_usage_error(&["--deadline", "0", NOWHERE]);
+    assert!(err.contains("--deadline must be longer than 0"), "{err}");
+}
+
 
 /// Echoes the request body.
 fn echo() -> AppServer {
