@@ -194,6 +194,58 @@ fn issue_16_deadline_zero_is_refused_like_timeout_zero() {
     assert!(err.contains("--deadline must be longer than 0"), "{err}");
 }
 
+#[test]
+fn issue_16_stats_keys_in_readme_order_and_rounded() {
+    let server = AppServer::start(Router::new().route("/ok", get(|| async { "fine" })));
+    let dir = tempfile::tempdir().unwrap();
+    let stats = dir.path().join("stats.json");
+    let out = run([
+        "--stats",
+        stats.to_str().unwrap(),
+        &server.url("/ok"),
+        &server.url("/ok"),
+    ]);
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
+    let text = std::fs::read_to_string(&stats).unwrap();
+    let keys: Vec<&str> = [
+        "urls",
+        "ok",
+        "failed",
+        "failed_by_kind",
+        "statuses",
+        "retries",
+        "elapsed_s",
+        "rate_per_s",
+        "latency_ms",
+        "not_started",
+        "stopped",
+        "retries_refused",
+        "circuits_opened",
+    ]
+    .to_vec();
+    let positions: Vec<usize> = keys
+        .iter()
+        .map(|k| text.find(&format!("\"{k}\"")).expect(k))
+        .collect();
+    assert!(positions.is_sorted(), "keys out of README order: {text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let decimals = |x: &serde_json::Value| {
+        let s = x.to_string();
+        s.split_once('.').map_or(0, |(_, f)| f.len())
+    };
+    assert!(decimals(&v["rate_per_s"]) <= 1, "{text}");
+    assert!(decimals(&v["elapsed_s"]) <= 4, "{text}");
+    for q in ["p50", "p90", "p99", "max"] {
+        assert!(decimals(&v["latency_ms"][q]) <= 3, "{text}");
+    }
+}
+
+#[test]
+fn issue_16_one_url_is_singular_in_the_summary() {
+    let out = run([NOWHERE]);
+    assert!(out.stderr.contains("1 URL in"), "{}", out.stderr);
+}
+
 
 /// Echoes the request body.
 fn echo() -> AppServer {
