@@ -97,7 +97,13 @@ fn issue_16_logs_to_a_file_are_not_coloured() {
 #[test]
 fn issue_16_color_never_uncolours_logs_on_a_terminal() {
     let server = AppServer::start(Router::new().route("/ok", get(|| async { "fine" })));
-    let screen = on_a_terminal(&["--color", "never", "--no-progress", "-vv", &server.url("/ok")]);
+    let screen = on_a_terminal(&[
+        "--color",
+        "never",
+        "--no-progress",
+        "-vv",
+        &server.url("/ok"),
+    ]);
     assert!(screen.contains("attempt finished"), "{screen}");
     assert!(!screen.contains('\x1b'), "{screen:?}");
 }
@@ -241,11 +247,24 @@ fn issue_16_stats_keys_in_readme_order_and_rounded() {
 }
 
 #[test]
+fn issue_16_text_shows_the_status_of_a_redirect_loop() {
+    let server = AppServer::start(
+        Router::new().route("/loop", get(|| async { Redirect::temporary("/loop") })),
+    );
+    let out = fanout()
+        .args(["--format", "text", "--max-redirects", "2"])
+        .arg(server.url("/loop"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("307 redirect"), "{text}");
+}
+
+#[test]
 fn issue_16_one_url_is_singular_in_the_summary() {
     let out = run([NOWHERE]);
     assert!(out.stderr.contains("1 URL in"), "{}", out.stderr);
 }
-
 
 /// Echoes the request body.
 fn echo() -> AppServer {
@@ -254,7 +273,6 @@ fn echo() -> AppServer {
         any(|_: HeaderMap, body: axum::body::Bytes| async move { body.into_response() }),
     ))
 }
-
 
 /// Runs `fanout ARGS` with stdout and stderr on a pseudo-terminal and
 /// returns everything the terminal received.
