@@ -205,7 +205,7 @@ pub struct ProtectionArgs {
 /// What each request looks like.
 #[derive(Debug, Args)]
 pub struct RequestArgs {
-    /// HTTP method [default: GET, or POST with -d]
+    /// HTTP method [default: GET, or POST with -d or --data-binary]
     #[arg(
         short = 'X',
         long = "method",
@@ -223,7 +223,10 @@ pub struct RequestArgs {
     )]
     pub headers: Vec<String>,
 
-    /// Request body; @FILE reads it from FILE
+    /// Request body; @FILE reads it from FILE, without CR and LF
+    ///
+    /// As curl's -d: the file's carriage returns and newlines are removed.
+    /// --data-binary keeps them.
     #[arg(
         short = 'd',
         long = "data",
@@ -231,6 +234,18 @@ pub struct RequestArgs {
         help_heading = "Request"
     )]
     pub data: Option<String>,
+
+    /// Request body sent byte for byte; @FILE reads FILE as it is
+    ///
+    /// Unlike -d @FILE, which drops the file's carriage returns and newlines
+    /// as curl does.
+    #[arg(
+        long = "data-binary",
+        value_name = "DATA",
+        conflicts_with = "data",
+        help_heading = "Request"
+    )]
+    pub data_binary: Option<String>,
 
     /// User-Agent header
     #[arg(short = 'A', long, value_name = "UA", default_value = DEFAULT_USER_AGENT, help_heading = "Request")]

@@ -15,7 +15,13 @@ use crate::input::{Input, load_done};
 
 /// The request settings, fully validated.
 pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSpec> {
-    let method = match (&q.method, &q.data) {
+    // -d @FILE drops CR and LF, as curl does; --data-binary sends bytes as
+    // they are.
+    let (data, strip_newlines) = match (&q.data, &q.data_binary) {
+        (Some(d), _) => (Some(d), true),
+        (None, d) => (d.as_ref(), false),
+    };
+    let method = match (&q.method, data) {
         (Some(m), _) => Method::from_bytes(m.to_ascii_uppercase().as_bytes())
             .map_err(|_| anyhow::anyhow!("invalid -X method `{m}`; use e.g. -X HEAD or -X POST"))?,
         (None, Some(_)) => Method::POST,
@@ -36,11 +42,21 @@ pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSp
         }
     }
 
-    let body = match &q.data {
+    let flag = if strip_newlines {
+        "-d"
+    } else {
+        "--data-binary"
+    };
+    let body = match data {
         None => None,
         Some(d) => match d.strip_prefix('@') {
             Some(path) => {
-                Some(std::fs::read(path).with_context(|| format!("cannot read -d @{path}"))?)
+                let mut bytes =
+                    std::fs::read(path).with_context(|| format!("cannot read {flag} @{path}"))?;
+                if strip_newlines {
+                    bytes.retain(|b| !matches!(b, b'\r' | b'\n'));
+                }
+                Some(bytes)
             }
             None => Some(d.clone().into_bytes()),
         },

@@ -274,6 +274,23 @@ fn echo() -> AppServer {
     ))
 }
 
+#[test]
+fn issue_16_data_at_file_strips_newlines_like_curl() {
+    let server = echo();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("body.txt");
+    std::fs::write(&file, "a=1\r\n&b=2\n").unwrap();
+    let at = format!("@{}", file.display());
+    let out = run(["--body", "-d", &at, &server.url("/echo")]);
+    assert_eq!(out.one()["body"], "a=1&b=2");
+    let out = run(["--body", "--data-binary", &at, &server.url("/echo")]);
+    let r = out.one();
+    assert_eq!(r["body"], "a=1\r\n&b=2\n");
+    assert_eq!(r["status"], 200);
+    let out = run(["--body", "--data-binary", "x\ny", &server.url("/echo")]);
+    assert_eq!(out.one()["body"], "x\ny");
+}
+
 /// Runs `fanout ARGS` with stdout and stderr on a pseudo-terminal and
 /// returns everything the terminal received.
 fn on_a_terminal(args: &[&str]) -> String {
