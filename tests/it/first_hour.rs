@@ -312,3 +312,26 @@ fn on_a_terminal(args: &[&str]) -> String {
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
+
+#[test]
+fn issue_16_the_demo_includes_a_line_that_is_not_a_url() {
+    // `cargo test` builds the examples next to the test binaries.
+    let demo = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("examples")
+        .join("demo");
+    let out = Command::new(&demo).output().expect("examples/demo built");
+    let records = records(&out.stdout);
+    let kinds: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r["url"].as_str().unwrap(), kind(r)))
+        .collect();
+    assert!(kinds.contains(&("not a url", "invalid_url")), "{kinds:?}");
+    assert!(
+        kinds.contains(&("ftp://example.com/not-http", "invalid_url")),
+        "{kinds:?}"
+    );
+}
