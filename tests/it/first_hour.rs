@@ -335,3 +335,72 @@ fn issue_16_the_demo_includes_a_line_that_is_not_a_url() {
         "{kinds:?}"
     );
 }
+
+/// The progress lines a terminal of `cols` columns received: the text
+/// between carriage returns and line clears, without colour codes.
+fn progress_frames(screen: &str) -> Vec<String> {
+    let plain = screen.replace("\x1b[2K", "\r");
+    plain
+        .split(['\r', '\n'])
+        .filter(|f| f.contains("in flight"))
+        .map(|f| f.to_owned())
+        .collect()
+}
+
+#[test]
+fn issue_16_progress_counts_add_up_and_leave_a_column_free() {
+    let server = AppServer::start(
+        Router::new()
+            .route("/ok", get(|| async { "fine" }))
+            // Answers never: this URL stays in flight until the deadline.
+            .route("/hang", get(std::future::pending::<&'static str>)),
+    );
+    let cols = 60;
+    let bin = assert_cmd::cargo::cargo_bin("fanout");
+    let mut line = format!(
+        "stty cols {cols} rows 24; {}",
+        shell_quote(&bin.display().to_string())
+    );
+    for a in [
+        "--deadline".to_owned(),
+        "1500ms".to_owned(),
+        "-r".to_owned(),
+        "0".to_owned(),
+        server.url("/ok"),
+        server.url("/ok"),
+        server.url("/hang"),
+    ] {
+        line.push(' ');
+        line.push_str(&shell_quote(&a));
+    }
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("util-linux script");
+    let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    let frames = progress_frames(&screen);
+    let with_total: Vec<&String> = frames.iter().filter(|f| f.contains("/3 ")).collect();
+    assert!(
+        !with_total.is_empty(),
+        "no progress with a total: {screen:?}"
+    );
+    for f in &frames {
+        let width = f
+            .trim_end_matches(' ')
+            .chars()
+            .count()
+            .max(f.chars().count());
+        assert!(width < cols, "{width} columns of {cols}: {f:?}");
+    }
+    for f in with_total {
+        let words: Vec<&str> = f.split_whitespace().collect();
+        let (done, total) = words[1].split_once('/').unwrap();
+        let (done, total): (u64, u64) = (done.parse().unwrap(), total.parse().unwrap());
+        let in_flight: u64 = words[2].parse().unwrap();
+        assert!(done + in_flight <= total, "{f:?}");
+        if done < total {
+            assert!(!f.contains("ETA 0s"), "{f:?}");
+        }
+    }
+}
