@@ -70,14 +70,14 @@ async fn main() -> anyhow::Result<()> {
     let urls: Vec<String> = ["/fast", "/slow", "/flaky", "/limited", "/missing"]
         .iter()
         .map(|p| format!("{base}{p}"))
-        .chain(["ftp://example.com/not-http".to_owned()])
+        .chain(["ftp://example.com/not-http", "not a url"].map(String::from))
         .collect();
 
     eprintln!("A local server is listening on {base}. The run below is the same as");
     eprintln!();
     eprintln!("    fanout --timeout 1s --retries 2 --backoff 100ms --ordered \\");
     eprintln!("        {base}/fast {base}/slow {base}/flaky \\");
-    eprintln!("        {base}/limited {base}/missing ftp://example.com/not-http");
+    eprintln!("        {base}/limited {base}/missing ftp://example.com/not-http 'not a url'");
     eprintln!();
     for (route, what, outcome) in [
         ("/fast", "answers at once", "ok"),
@@ -93,7 +93,12 @@ async fn main() -> anyhow::Result<()> {
             "ok, after waiting ~1 s",
         ),
         ("/missing", "404, which is not retried", "status"),
-        ("ftp://…", "not an http(s) URL", "invalid_url, no request"),
+        (
+            "ftp://…",
+            "a URL, but not http(s)",
+            "invalid_url, no request",
+        ),
+        ("not a url", "not a URL at all", "invalid_url, no request"),
     ] {
         eprintln!("  {route:<9} {what:<34} -> {outcome}");
     }

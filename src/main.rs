@@ -22,8 +22,11 @@ fn main() -> ExitCode {
 }
 
 fn fanout_main() -> Exit {
-    let cli = Cli::parse();
-    init_logging(cli.output.verbose);
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return parse_error(e),
+    };
+    init_logging(cli.output.verbose, cli.output.color);
     if let Some(what) = cli.output.generate {
         return match fanout::cli::generate(what, &mut io::stdout().lock()) {
             Ok(()) => Exit::Success,
@@ -64,7 +67,31 @@ fn fanout_main() -> Exit {
     finish.conclude(result)
 }
 
-fn init_logging(verbose: u8) {
+/// `--help` and `--version` print as clap writes them; any other parser
+/// error becomes one line on stderr, as every usage error is: clap's
+/// reason and its tips, without the usage block.
+fn parse_error(e: clap::Error) -> Exit {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return Exit::Success;
+    }
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let reason = lines.next().unwrap_or("invalid arguments");
+    let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+    let mut hints: Vec<&str> = lines.filter_map(|l| l.strip_prefix("tip: ")).collect();
+    hints.push("see --help");
+    Exit::usage(&format!("{reason} ({})", hints.join("; ")))
+}
+
+fn init_logging(verbose: u8, color: fanout::cli::ColorArg) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => "warn",
@@ -72,9 +99,16 @@ fn init_logging(verbose: u8) {
         _ => "fanout=debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    // Logs go to stderr: stdout carries records only.
+    // Logs go to stderr: stdout carries records only. Coloured by the same
+    // rule as the records, asked of stderr: a `2>log.txt` gets plain text.
+    let ansi = fanout::cli::use_color(
+        color,
+        std::env::var_os("NO_COLOR").as_deref(),
+        io::stderr().is_terminal(),
+    );
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
+        .with_ansi(ansi)
         .try_init();
 }

@@ -63,10 +63,7 @@ impl RetryPolicy {
     /// first attempt) of an attempt judged `verdict`, for a request with an
     /// idempotent method or not.
     pub fn decide(&self, retries_done: u32, verdict: &Verdict, idempotent: bool) -> Decision {
-        if verdict.is_ok() || !verdict.transient || retries_done >= self.retries {
-            return Decision::Stop;
-        }
-        if !(idempotent || self.retry_all_methods || !verdict.maybe_sent) {
+        if !self.may_retry(retries_done, verdict, idempotent) {
             return Decision::Stop;
         }
         match verdict.retry_after {
@@ -79,6 +76,30 @@ impl RetryPolicy {
     }
 
     /// The upper bound of the wait before retry `k` (k ≥ 1):
+    /// The `Retry-After` wait that [`decide`](Self::decide) refused, when
+    /// that alone made the attempt final, so the record can say why a
+    /// retryable status was not retried.
+    pub fn refused_wait(
+        &self,
+        retries_done: u32,
+        verdict: &Verdict,
+        idempotent: bool,
+    ) -> Option<Duration> {
+        verdict
+            .retry_after
+            .filter(|wait| *wait > self.backoff_max)
+            .filter(|_| self.may_retry(retries_done, verdict, idempotent))
+    }
+
+    /// Everything but the wait: a failure another attempt might mend, with
+    /// retries left, and a method that may be repeated.
+    fn may_retry(&self, retries_done: u32, verdict: &Verdict, idempotent: bool) -> bool {
+        !verdict.is_ok()
+            && verdict.transient
+            && retries_done < self.retries
+            && (idempotent || self.retry_all_methods || !verdict.maybe_sent)
+    }
+
     /// `min(backoff_max, backoff · 2^(k−1))`.
     pub fn backoff_cap(&self, k: u32) -> Duration {
         let factor = 1u32.checked_shl(k.saturating_sub(1)).unwrap_or(u32::MAX);
@@ -222,6 +243,13 @@ mod tests {
         );
         let too_long = Some(Duration::from_secs(2));
         assert_eq!(p.decide(0, &status(503, too_long), true), Decision::Stop);
+        assert_eq!(p.refused_wait(0, &status(503, too_long), true), too_long);
+        assert_eq!(
+            p.refused_wait(0, &status(503, Some(Duration::ZERO)), true),
+            None
+        );
+        // Out of retries anyway: the wait is not why.
+        assert_eq!(p.refused_wait(5, &status(503, too_long), true), None);
     }
 
     #[test]

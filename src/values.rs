@@ -25,14 +25,16 @@ impl FromStr for Dur {
         if t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
             let secs: f64 = t
                 .parse()
-                .map_err(|_| format!("invalid duration `{t}`; use e.g. 250ms, 5s, 2m"))?;
+                .map_err(|_| format!("invalid duration `{t}`; use e.g. 250ms, 5s, 2m or 1h30m"))?;
             return Duration::try_from_secs_f64(secs)
                 .map(Dur)
-                .map_err(|_| format!("duration `{t}` is out of range"));
+                .map_err(|_| format!("duration `{t}` is out of range; use e.g. 5s or 2m"));
         }
+        // humantime's own reason ("expected number at 0") is not in our
+        // words; the examples say more.
         humantime::parse_duration(t)
             .map(Dur)
-            .map_err(|e| format!("invalid duration `{t}` ({e}); use e.g. 250ms, 5s, 2m or 1h30m"))
+            .map_err(|_| format!("invalid duration `{t}`; use e.g. 250ms, 5s, 2m or 1h30m"))
     }
 }
 
@@ -74,12 +76,12 @@ impl FromStr for Size {
             return n
                 .checked_mul(mult)
                 .map(Size)
-                .ok_or_else(|| format!("size `{t}` is too large"));
+                .ok_or_else(|| format!("size `{t}` is too large; use e.g. 10MiB"));
         }
         let x: f64 = num.parse().map_err(|_| bad())?;
         let bytes = (x * mult as f64).round();
         if !bytes.is_finite() || bytes >= u64::MAX as f64 {
-            return Err(format!("size `{t}` is too large"));
+            return Err(format!("size `{t}` is too large; use e.g. 10MiB"));
         }
         Ok(Size(bytes as u64))
     }
@@ -132,7 +134,9 @@ impl FromStr for Rate {
         };
         let n: f64 = count.parse().map_err(|_| bad())?;
         if !n.is_finite() || n <= 0.0 || Duration::try_from_secs_f64(seconds / n).is_err() {
-            return Err(format!("rate `{t}` must be a positive number of requests"));
+            return Err(format!(
+                "rate `{t}` must be a positive number of requests, e.g. 10/s or 600/m"
+            ));
         }
         Ok(Rate {
             per_second: n / seconds,
@@ -183,7 +187,7 @@ impl FromStr for StatusSet {
                 match x.trim().parse::<u16>() {
                     Ok(c) if (100..=999).contains(&c) => Ok(c),
                     _ => Err(format!(
-                        "invalid status `{}` in `{s}`; use codes 100-999 and ranges like 200-299",
+                        "invalid status `{}` in `{s}`; use codes 100-999 and ranges, e.g. 200-299,304",
                         x.trim()
                     )),
                 }
@@ -196,7 +200,9 @@ impl FromStr for StatusSet {
                 }
             };
             if lo > hi {
-                return Err(format!("invalid range `{part}`: {lo} is above {hi}"));
+                return Err(format!(
+                    "invalid range `{part}`: {lo} is above {hi}; use e.g. 200-299"
+                ));
             }
             for c in lo..=hi {
                 bits[c as usize / 64] |= 1 << (c as usize % 64);

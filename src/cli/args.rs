@@ -14,6 +14,52 @@ use crate::values::{Dur, Rate, Size, StatusSet};
 
 use super::{ColorArg, FormatArg, Generate};
 
+// Value parsers for the plain numbers: the standard ones' errors
+// ("number would be zero for non-zero type", "invalid digit found in
+// string") are not in the tool's words and show no valid value; clap puts
+// "invalid value 'X' for '--flag <N>': " before ours.
+
+fn whole<T: std::str::FromStr>(s: &str, example: &str) -> Result<T, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("must be a whole number, e.g. {example}"))
+}
+
+fn concurrency(s: &str) -> Result<NonZeroUsize, String> {
+    whole::<usize>(s, "-c 64")?
+        .try_into()
+        .map_err(|_| "must be at least 1, e.g. -c 64".to_owned())
+}
+
+fn per_host(s: &str) -> Result<usize, String> {
+    whole(s, "--per-host 4 (0 = no limit)")
+}
+
+fn retries(s: &str) -> Result<u32, String> {
+    whole(s, "-r 3 (0 = no retries)")
+}
+
+fn trip_after(s: &str) -> Result<u32, String> {
+    whole(s, "--trip-after 5 (0 = off)")
+}
+
+fn max_redirects(s: &str) -> Result<u32, String> {
+    whole(s, "--max-redirects 10 (0 = don't follow)")
+}
+
+fn percent(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err("must be a percentage from 0 to 100, e.g. --retry-budget 20".to_owned()),
+    }
+}
+
+fn listen_addr(s: &str) -> Result<SocketAddr, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| "must be an IP address and port, e.g. 127.0.0.1:9898".to_owned())
+}
+
 /// URL sources and filters.
 #[derive(Debug, Args)]
 pub struct InputArgs {
@@ -56,6 +102,7 @@ pub struct LimitArgs {
     #[arg(
         short = 'c',
         long,
+        value_parser = concurrency,
         value_name = "N",
         default_value_t = NonZeroUsize::new(DEFAULT_CONCURRENCY).expect("non-zero"),
         help_heading = "Concurrency"
@@ -67,6 +114,7 @@ pub struct LimitArgs {
         long,
         value_name = "N",
         default_value_t = 0,
+        value_parser = per_host,
         help_heading = "Concurrency"
     )]
     pub per_host: usize,
@@ -99,7 +147,7 @@ pub struct LimitArgs {
 #[derive(Debug, Args)]
 pub struct RetryArgs {
     /// Extra attempts after the first
-    #[arg(short = 'r', long, value_name = "N", default_value_t = DEFAULT_RETRIES, help_heading = "Retries")]
+    #[arg(short = 'r', long, value_name = "N", default_value_t = DEFAULT_RETRIES, value_parser = retries, help_heading = "Retries")]
     pub retries: u32,
 
     /// Statuses that are retried (codes and ranges)
@@ -132,6 +180,7 @@ pub struct ProtectionArgs {
         long,
         value_name = "N",
         default_value_t = 0,
+        value_parser = trip_after,
         help_heading = "Protection"
     )]
     pub trip_after: u32,
@@ -141,7 +190,7 @@ pub struct ProtectionArgs {
     pub trip_cooldown: Dur,
 
     /// Retries may be at most PCT% of first attempts (at least 10) [default: off]
-    #[arg(long, value_name = "PCT", help_heading = "Protection")]
+    #[arg(long, value_name = "PCT", value_parser = percent, help_heading = "Protection")]
     pub retry_budget: Option<f64>,
 
     /// Send a fresh UUID v7 in header NAME on every attempt; records get `request_id`
@@ -149,14 +198,14 @@ pub struct ProtectionArgs {
     pub request_id: Option<String>,
 
     /// Serve Prometheus metrics on http://ADDR/metrics while running
-    #[arg(long, value_name = "ADDR", help_heading = "Protection")]
+    #[arg(long, value_name = "ADDR", value_parser = listen_addr, help_heading = "Protection")]
     pub metrics: Option<SocketAddr>,
 }
 
 /// What each request looks like.
 #[derive(Debug, Args)]
 pub struct RequestArgs {
-    /// HTTP method [default: GET, or POST with -d]
+    /// HTTP method [default: GET, or POST with -d or --data-binary]
     #[arg(
         short = 'X',
         long = "method",
@@ -174,7 +223,10 @@ pub struct RequestArgs {
     )]
     pub headers: Vec<String>,
 
-    /// Request body; @FILE reads it from FILE
+    /// Request body; @FILE reads it from FILE, without CR and LF
+    ///
+    /// As curl's -d: the file's carriage returns and newlines are removed.
+    /// --data-binary keeps them.
     #[arg(
         short = 'd',
         long = "data",
@@ -183,12 +235,24 @@ pub struct RequestArgs {
     )]
     pub data: Option<String>,
 
+    /// Request body sent byte for byte; @FILE reads FILE as it is
+    ///
+    /// Unlike -d @FILE, which drops the file's carriage returns and newlines
+    /// as curl does.
+    #[arg(
+        long = "data-binary",
+        value_name = "DATA",
+        conflicts_with = "data",
+        help_heading = "Request"
+    )]
+    pub data_binary: Option<String>,
+
     /// User-Agent header
     #[arg(short = 'A', long, value_name = "UA", default_value = DEFAULT_USER_AGENT, help_heading = "Request")]
     pub user_agent: String,
 
     /// Redirects followed per attempt; 0 = don't follow
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_REDIRECTS, help_heading = "Request")]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_REDIRECTS, value_parser = max_redirects, help_heading = "Request")]
     pub max_redirects: u32,
 
     /// Don't verify TLS certificates

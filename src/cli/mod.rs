@@ -130,16 +130,13 @@ pub fn generate(what: Generate, out: &mut dyn std::io::Write) -> std::io::Result
 }
 
 /// Whether colour is wanted, given the flag, the `NO_COLOR` convention and
-/// whether stdout is a terminal.
-pub fn use_color(
-    flag: ColorArg,
-    no_color: Option<&std::ffi::OsStr>,
-    stdout_is_terminal: bool,
-) -> bool {
+/// whether the stream written to (stdout for records, stderr for logs) is
+/// a terminal.
+pub fn use_color(flag: ColorArg, no_color: Option<&std::ffi::OsStr>, is_terminal: bool) -> bool {
     match flag {
         ColorArg::Always => true,
         ColorArg::Never => false,
-        ColorArg::Auto => stdout_is_terminal && no_color.is_none_or(|v| v.is_empty()),
+        ColorArg::Auto => is_terminal && no_color.is_none_or(|v| v.is_empty()),
     }
 }
 
@@ -171,6 +168,10 @@ impl Cli {
         }
         if l.connect_timeout.0.is_zero() {
             bail!("--connect-timeout must be longer than 0");
+        }
+        // A zero deadline would cancel every URL before it starts.
+        if l.deadline.is_some_and(|d| d.0.is_zero()) {
+            bail!("--deadline must be longer than 0; use e.g. --deadline 5m");
         }
         if o.max_body.0 == 0 {
             bail!("--max-body must be at least 1 byte");

@@ -15,9 +15,15 @@ use crate::input::{Input, load_done};
 
 /// The request settings, fully validated.
 pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSpec> {
-    let method = match (&q.method, &q.data) {
+    // -d @FILE drops CR and LF, as curl does; --data-binary sends bytes as
+    // they are.
+    let (data, strip_newlines) = match (&q.data, &q.data_binary) {
+        (Some(d), _) => (Some(d), true),
+        (None, d) => (d.as_ref(), false),
+    };
+    let method = match (&q.method, data) {
         (Some(m), _) => Method::from_bytes(m.to_ascii_uppercase().as_bytes())
-            .map_err(|_| anyhow::anyhow!("invalid method `{m}`"))?,
+            .map_err(|_| anyhow::anyhow!("invalid -X method `{m}`; use e.g. -X HEAD or -X POST"))?,
         (None, Some(_)) => Method::POST,
         (None, None) => Method::GET,
     };
@@ -36,11 +42,21 @@ pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSp
         }
     }
 
-    let body = match &q.data {
+    let flag = if strip_newlines {
+        "-d"
+    } else {
+        "--data-binary"
+    };
+    let body = match data {
         None => None,
         Some(d) => match d.strip_prefix('@') {
             Some(path) => {
-                Some(std::fs::read(path).with_context(|| format!("cannot read -d @{path}"))?)
+                let mut bytes =
+                    std::fs::read(path).with_context(|| format!("cannot read {flag} @{path}"))?;
+                if strip_newlines {
+                    bytes.retain(|b| !matches!(b, b'\r' | b'\n'));
+                }
+                Some(bytes)
             }
             None => Some(d.clone().into_bytes()),
         },
@@ -66,11 +82,15 @@ pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSp
         }
         None => Vec::new(),
     };
+    // reqwest's reason ("builder error: builder error: relative URL without
+    // a base") says nothing a user can act on; an example does.
     let proxy = match &q.proxy {
-        Some(proxy) => Some(
-            reqwest::Proxy::all(proxy.as_str())
-                .with_context(|| format!("--proxy: invalid proxy URL `{}`", redact_str(proxy)))?,
-        ),
+        Some(proxy) => Some(reqwest::Proxy::all(proxy.as_str()).map_err(|_| {
+            anyhow::anyhow!(
+                "invalid --proxy URL `{}`; use e.g. http://proxy.example:3128",
+                redact_str(proxy)
+            )
+        })?),
         None => None,
     };
 
@@ -90,13 +110,43 @@ pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSp
 /// `--expect REGEX`.
 pub(super) fn expect(re: &str) -> anyhow::Result<regex::bytes::Regex> {
     regex::bytes::Regex::new(re)
-        .map_err(|e| anyhow::anyhow!("invalid --expect regex: {}", first_line(&e.to_string())))
+        .map_err(|e| anyhow::anyhow!("invalid --expect regex `{re}`: {}", regex_reason(re, &e)))
+}
+
+/// Why `re` is not a regex, in one line with the position: the regex crate's
+/// message spans several lines (pattern, caret, reason), and its first line
+/// says nothing. regex-syntax, which the regex crate parses with, gives the
+/// reason and the span as data.
+fn regex_reason(re: &str, e: &regex::Error) -> String {
+    use regex_syntax::ast::parse::Parser;
+    use regex_syntax::hir::translate::TranslatorBuilder;
+    let at = |offset: usize| re.get(..offset).map_or(offset, |s| s.chars().count());
+    let ast = match Parser::new().parse(re) {
+        Ok(ast) => ast,
+        Err(e) => return format!("{} at position {}", e.kind(), at(e.span().start.offset)),
+    };
+    // The byte regex allows what is not UTF-8, as --expect does.
+    match TranslatorBuilder::new()
+        .utf8(false)
+        .build()
+        .translate(re, &ast)
+    {
+        Err(e) => format!("{} at position {}", e.kind(), at(e.span().start.offset)),
+        // Not a syntax error (a size limit): its message has no caret.
+        Ok(_) => e
+            .to_string()
+            .lines()
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
 }
 
 /// `--request-id NAME`.
 pub(super) fn request_id(name: &str) -> anyhow::Result<HeaderName> {
-    HeaderName::from_bytes(name.trim().as_bytes())
-        .map_err(|_| anyhow::anyhow!("invalid --request-id header name `{name}`"))
+    HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+        anyhow::anyhow!("invalid --request-id header name `{name}`; use e.g. X-Request-Id")
+    })
 }
 
 /// The input sources and filters, in the documented order: arguments,
@@ -138,10 +188,6 @@ pub(super) fn input(urls: Vec<String>, i: InputArgs) -> anyhow::Result<Input> {
     Ok(input)
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s).trim()
-}
-
 /// Tells the user about lines of a `--skip-done` file that are not records;
 /// a torn last line is what a crash mid-write leaves, so it is expected.
 fn warn_unreadable(path: &std::path::Path, lines: &[u64], total: u64) {
@@ -165,12 +211,19 @@ fn warn_unreadable(path: &std::path::Path, lines: &[u64], total: u64) {
 /// nothing but one.
 fn parse_header(h: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
     let Some((name, value)) = h.split_once(':') else {
-        bail!("invalid header (no `:`); write it as 'Name: value'");
+        bail!("invalid -H header (no `:`); write it as e.g. -H 'Accept: text/html'");
     };
-    let name = HeaderName::from_bytes(name.trim().as_bytes())
-        .map_err(|_| anyhow::anyhow!("invalid header name `{}`", name.trim()))?;
-    let value = HeaderValue::from_str(value.trim())
-        .map_err(|_| anyhow::anyhow!("invalid value for header `{name}`"))?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+        anyhow::anyhow!(
+            "invalid -H header name `{}`; write it as e.g. -H 'Accept: text/html'",
+            name.trim()
+        )
+    })?;
+    let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+        anyhow::anyhow!(
+            "invalid -H value for header `{name}`; use printable text, e.g. -H 'Accept: text/html'"
+        )
+    })?;
     Ok((name, value))
 }
 

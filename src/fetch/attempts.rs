@@ -10,6 +10,7 @@ use super::Fetcher;
 use super::attempt::Attempt;
 use crate::gates::breaker::Pass;
 use crate::outcome::Verdict;
+use crate::output::human_duration;
 use crate::retry::Decision;
 use crate::stop::Stop;
 
@@ -115,7 +116,11 @@ impl Fetcher<'_> {
                 attempt = t.attempts,
                 status = attempt.response.as_ref().map(|r| r.status.as_u16()),
                 error = verdict.error.map(|k| k.as_str()),
-                retry_in = ?match decision { Decision::Retry(d) => Some(d), Decision::Stop => None },
+                // Only when there is a next attempt, as a plain `60.5ms`.
+                retry_in = match decision {
+                    Decision::Retry(d) => Some(tracing::field::display(human_duration(d))),
+                    Decision::Stop => None,
+                },
                 "attempt finished"
             );
             t.last = Some(attempt);

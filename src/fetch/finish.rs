@@ -24,7 +24,19 @@ impl Fetcher<'_> {
     ) -> Record {
         let last = tried.last.unwrap_or_default();
         let error = match tried.ending {
-            Ending::Final(verdict) => verdict.error.map(|kind| self.error_of(kind, &last)),
+            Ending::Final(verdict) => verdict.error.map(|kind| {
+                let mut error = self.error_of(kind, &last);
+                let retry = &self.config.retry;
+                let done = tried.attempts.saturating_sub(1);
+                if let Some(wait) = retry.refused_wait(done, &verdict, self.idempotent) {
+                    error.message.push_str(&format!(
+                        "; not retried: Retry-After {}s exceeds --backoff-max {}",
+                        wait.as_secs_f64().ceil(),
+                        Dur(retry.backoff_max)
+                    ));
+                }
+                error
+            }),
             Ending::Cancelled => Some(RecordError {
                 kind: ErrorKind::Cancelled,
                 message: stop

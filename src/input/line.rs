@@ -97,6 +97,17 @@ pub(super) fn classify_line(t: &[u8], truncated: bool) -> (String, Result<Url, S
 /// Parses an absolute `http` or `https` URL; anything else is an error
 /// message for an `invalid_url` record.
 pub fn parse_url(s: &str) -> Result<Url, String> {
+    // The URL parser would percent-encode inner whitespace (or drop it, for
+    // tabs and newlines) and fetch a URL the user did not mean:
+    // `http://h/ok # note` became `http://h/ok%20`. curl refuses such a
+    // line too.
+    if let Some(at) = s.find(char::is_whitespace) {
+        return Err(if s[at..].trim_start().starts_with('#') {
+            "inline comments are not supported: put a `#` comment on a line of its own".to_owned()
+        } else {
+            "URL contains whitespace; write a space in a URL as %20".to_owned()
+        });
+    }
     match Url::parse(s) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {
             if u.host().is_some() {
@@ -201,6 +212,19 @@ mod tests {
             "HTTP://EXAMPLE.COM",
         ] {
             assert!(parse_url(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn whitespace_inside_a_line_is_not_part_of_a_url() {
+        let (_, url) = parse_line(b"http://a/ok # trailing comment", false).unwrap();
+        assert!(
+            url.unwrap_err()
+                .contains("inline comments are not supported")
+        );
+        for bad in ["http://a/b c", "http://a/b\tc", "http://a/\u{a0}x"] {
+            let err = parse_url(bad).unwrap_err();
+            assert!(err.contains("whitespace"), "{bad:?}: {err}");
         }
     }
 

@@ -84,8 +84,17 @@ impl Input {
 
     /// Opens `path` now (so a missing file fails before any request) and adds
     /// it.
+    ///
+    /// A directory opens fine on Unix and fails only at the first read, after
+    /// URLs from arguments were fetched; it is refused here too.
     pub fn push_file(&mut self, path: &Path) -> io::Result<()> {
         let file = File::open(path)?;
+        if file.metadata()?.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory",
+            ));
+        }
         self.push_reader(path.display().to_string(), file);
         Ok(())
     }

@@ -130,8 +130,9 @@ impl Summary {
     /// The human summary, a few lines for stderr.
     pub fn write_text(&self, w: &mut impl Write) -> io::Result<()> {
         let mut line = format!(
-            "{} URLs in {} ({:.1}/s): {} ok, {} failed",
+            "{} {} in {} ({:.1}/s): {} ok, {} failed",
             self.records,
+            urls(self.records),
             human_duration(self.elapsed),
             self.rate(),
             self.ok,
@@ -175,9 +176,10 @@ impl Summary {
         if let Some(reason) = self.stopped {
             writeln!(
                 w,
-                "stopped: {}; {} URLs read but not started",
+                "stopped: {}; {} {} read but not started",
                 reason.message(),
-                self.not_started
+                self.not_started,
+                urls(self.not_started)
             )?;
         }
         Ok(())
@@ -203,8 +205,10 @@ impl Summary {
             "failed_by_kind": kinds,
             "statuses": statuses,
             "retries": self.retries,
-            "elapsed_s": self.elapsed.as_secs_f64(),
-            "rate_per_s": self.rate(),
+            // Rounded as the README shows them: 0.1 ms and 0.1 request/s
+            // are finer than a run's wall time can be measured to.
+            "elapsed_s": round(self.elapsed.as_secs_f64(), 4),
+            "rate_per_s": round(self.rate(), 1),
             "latency_ms": {
                 "p50": ms(self.latency(0.5)),
                 "p90": ms(self.latency(0.9)),
@@ -218,6 +222,16 @@ impl Summary {
             "circuits_opened": self.circuits_opened,
         })
     }
+}
+
+fn urls(n: u64) -> &'static str {
+    if n == 1 { "URL" } else { "URLs" }
+}
+
+/// `x` with at most `decimals` digits after the point.
+fn round(x: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (x * scale).round() / scale
 }
 
 impl Observer for Summary {

@@ -1,4 +1,4 @@
-//! Text: one aligned, human line per URL — status (or error kind), time,
+//! Text: one aligned, human line per URL — status and/or error kind, time,
 //! size, URL, and a short error — coloured when asked to.
 
 use std::fmt::Write as _;
@@ -74,7 +74,10 @@ impl<W: Write> RecordWriter for TextWriter<W> {
             (Some(s), Some(ErrorKind::Status)) => (s.to_string(), AnsiColor::Red),
             (Some(s), Some(ErrorKind::Assertion)) => (format!("{s} assert"), AnsiColor::Yellow),
             (_, Some(ErrorKind::Cancelled)) => ("cancelled".to_owned(), AnsiColor::Yellow),
-            (_, Some(kind)) => (kind.as_str().to_owned(), AnsiColor::Red),
+            // A response arrived (the 302 of a redirect loop, the 200 of a
+            // body cut short): its status comes first, as the README says.
+            (Some(s), Some(kind)) => (format!("{s} {kind}"), AnsiColor::Red),
+            (None, Some(kind)) => (kind.as_str().to_owned(), AnsiColor::Red),
             (None, None) => ("-".to_owned(), AnsiColor::Red),
         };
         let time = if r.attempts == 0 {

@@ -5,6 +5,7 @@ mod distributed;
 mod errors;
 mod fault_server;
 mod faults;
+mod first_hour;
 mod health;
 mod input;
 mod interrupts;
