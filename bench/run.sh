@@ -9,10 +9,11 @@
 #   RUNS=9 TOOLS="fanout oha" bench/run.sh
 #
 # Settings (environment): N URLs, C concurrency, RUNS repetitions per tool,
-# TOOLS (any of: fanout oha curl fanout-protected; the last is fanout with
-# --trip-after, --retry-budget, --request-id and --metrics all on, to
-# measure what they cost), FANOUT (a prebuilt binary; otherwise
-# `cargo build --release`), KEEP=1 keeps the scratch directory.
+# TOOLS (any of: fanout oha curl fanout-protected fanout-base; fanout-protected
+# is fanout with --trip-after, --retry-budget, --request-id and --metrics all
+# on, to measure what they cost; fanout-base is the binary FANOUT_BASE, an
+# older build to compare with in the same run), FANOUT (a prebuilt binary;
+# otherwise `cargo build --release`), KEEP=1 keeps the scratch directory.
 #
 # Traffic goes only to 127.0.0.1. Installs what is missing (as root): nginx,
 # curl, time and python3 from Debian, oha with `cargo install --locked`.
@@ -116,6 +117,7 @@ run_tool() {
         measure fanout-protected "$FANOUT" -c "$C" -i "$work/urls.txt" \
             --trip-after 1000 --retry-budget 10 --request-id X-Request-Id \
             --metrics 127.0.0.1:0 ;;
+    fanout-base) measure fanout-base "${FANOUT_BASE:?set FANOUT_BASE to a binary}" -c "$C" -i "$work/urls.txt" ;;
     oha) measure oha oha --no-tui -n "$N" -c "$C" --urls-from-file "$work/urls.txt" ;;
     curl) measure curl curl -s -Z --parallel-max "$C" -K "$work/curl.cfg" ;;
     *) echo "unknown tool $1" >&2; exit 2 ;;
