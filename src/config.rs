@@ -61,8 +61,11 @@ pub struct Config {
 pub struct Limits {
     /// At most this many URLs in flight.
     pub concurrency: NonZeroUsize,
-    /// At most this many in flight per host (host and port).
+    /// At most this many in flight per host (host and port); with
+    /// `adaptive`, the ceiling of the adaptive limit.
     pub per_host: Option<NonZeroUsize>,
+    /// Each host's limit adapts (AIMD) instead of staying fixed.
+    pub adaptive: bool,
     /// At most this many request starts per second, retries included.
     pub rate: Option<Rate>,
     /// Limit for one attempt, from connect to the last body byte.
@@ -78,6 +81,7 @@ impl Default for Limits {
         Limits {
             concurrency: NonZeroUsize::new(DEFAULT_CONCURRENCY).expect("non-zero default"),
             per_host: None,
+            adaptive: false,
             rate: None,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -195,6 +199,8 @@ pub struct OutputSpec {
     pub ordered: bool,
     /// Add the response body to each record.
     pub keep_body: bool,
+    /// One row per host in the summary and `--stats`.
+    pub host_stats: bool,
 }
 
 /// CI verdicts: reports written when the run ends, and stopping early.

@@ -32,6 +32,7 @@ use crate::exit::{Report, RunError};
 use crate::fetch::Fetcher;
 use crate::gates::Gates;
 use crate::input::{Input, Item};
+use crate::observe::hosts::HostStats;
 use crate::observe::metrics::{self, Metrics};
 use crate::observe::progress::Suspend;
 use crate::observe::report::Reports;
@@ -53,7 +54,11 @@ pub async fn run(
 ) -> Result<Report, RunError> {
     // Built once here, lent to the fetcher and to the observers.
     let gates = Arc::new(Gates::new(config));
-    let fetcher = Fetcher::new(config, gates.clone()).map_err(RunError::Setup)?;
+    let hosts = config
+        .output
+        .host_stats
+        .then(|| Arc::new(HostStats::default()));
+    let fetcher = Fetcher::new(config, gates.clone(), hosts.clone()).map_err(RunError::Setup)?;
     // Bound before any request, so a busy or bad address is a setup error.
     let metrics_listener = match config.protection.metrics {
         Some(addr) => Some(bind_metrics(addr).map_err(RunError::Setup)?),
@@ -131,6 +136,7 @@ pub async fn run(
         stopped_at: stop.stopped_at(),
         read: read.sent.load(std::sync::atomic::Ordering::Relaxed),
         gates: &gates,
+        hosts: hosts.as_deref(),
     };
     for o in observers.iter_mut() {
         o.finish(&end);

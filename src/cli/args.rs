@@ -119,6 +119,14 @@ pub struct LimitArgs {
     )]
     pub per_host: usize,
 
+    /// Let each host's limit adapt (AIMD): grow on good answers, halve on 429/503, timeouts,
+    /// connect errors
+    ///
+    /// Starts at 2 per host and never exceeds --per-host (when set) or -c. A Retry-After on a
+    /// 429 or 503 pauses the host for that long, at most --backoff-max.
+    #[arg(long, help_heading = "Concurrency")]
+    pub adaptive: bool,
+
     /// At most R request starts per second, retries included [default: no limit]
     ///
     /// R is like 10, 10/s, 600/m or 3600/h. Starts are spaced evenly.
@@ -320,6 +328,11 @@ pub struct OutputArgs {
     /// No summary and no progress line on stderr
     #[arg(short = 'q', long, help_heading = "Output")]
     pub quiet: bool,
+
+    /// Add one row per host to the summary and --stats: requests, ok, 429/503, retries,
+    /// latency, adaptive limit
+    #[arg(long, help_heading = "Output")]
+    pub host_stats: bool,
 
     /// Write the end-of-run summary to FILE as one JSON object
     #[arg(long, value_name = "FILE", help_heading = "Output")]

@@ -213,6 +213,7 @@ impl Cli {
             limits: Limits {
                 concurrency: l.concurrency,
                 per_host: NonZeroUsize::new(l.per_host),
+                adaptive: l.adaptive,
                 rate: l.rate,
                 timeout: l.timeout.0,
                 connect_timeout: l.connect_timeout.0,
@@ -240,6 +241,7 @@ impl Cli {
                 flush_each_record: stdout_tty,
                 ordered: o.ordered,
                 keep_body: o.body,
+                host_stats: o.host_stats,
             },
             verdicts,
         };

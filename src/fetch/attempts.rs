@@ -8,6 +8,7 @@ use reqwest::Url;
 
 use super::Fetcher;
 use super::attempt::Attempt;
+use crate::gates::adaptive::Signal;
 use crate::gates::breaker::Pass;
 use crate::outcome::Verdict;
 use crate::output::human_duration;
@@ -67,6 +68,22 @@ impl Fetcher<'_> {
             if !self.breaker_passes(host, t) {
                 return Ending::CircuitOpen;
             }
+            // With --adaptive, each attempt waits for its host's limit and a
+            // slot; a URL between attempts holds neither.
+            let admission = match self.gates.adaptive() {
+                None => None,
+                Some(_) => {
+                    let admitted = tokio::select! {
+                        biased;
+                        _ = stop.stopped() => return Ending::Cancelled,
+                        a = self.gates.admit(host) => a,
+                    };
+                    match admitted {
+                        Some(a) => Some(a),
+                        None => return Ending::CircuitOpen,
+                    }
+                }
+            };
             if self.gates.paced() {
                 // A stop while waiting for a start slot ends the URL too.
                 tokio::select! {
@@ -101,7 +118,15 @@ impl Fetcher<'_> {
                 }
                 a = self.attempt_when_free(url, id.clone()) => a,
             };
-            let verdict = self.judge.attempt(attempt.observed());
+            let observed = attempt.observed();
+            if let (Some(hosts), Some(host)) = (&self.hosts, host) {
+                let status = attempt.response.as_ref().map(|r| r.status.as_u16());
+                hosts.attempt(host, status, t.attempts > 1);
+            }
+            if let Some(admission) = admission {
+                admission.done(Signal::of(observed));
+            }
+            let verdict = self.judge.attempt(observed);
             let mut decision = self
                 .config
                 .retry

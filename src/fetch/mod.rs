@@ -36,6 +36,7 @@ use crate::config::Config;
 use crate::gates::breaker::Pass;
 use crate::gates::{Gates, host_key};
 use crate::input::Item;
+use crate::observe::hosts::HostStats;
 use crate::outcome::Judge;
 use crate::record::{ErrorKind, Record};
 use crate::stop::Stop;
@@ -45,6 +46,8 @@ use crate::stop::Stop;
 pub struct Fetcher<'c> {
     config: &'c Config,
     gates: Arc<Gates>,
+    /// `--host-stats`: every attempt and URL is noted per host.
+    hosts: Option<Arc<HostStats>>,
     client: Client,
     judge: Judge,
     idempotent: bool,
@@ -60,12 +63,18 @@ pub struct Fetcher<'c> {
 }
 
 impl<'c> Fetcher<'c> {
-    /// Builds the client for a run whose gates are `gates`.
-    pub fn new(config: &'c Config, gates: Arc<Gates>) -> anyhow::Result<Fetcher<'c>> {
+    /// Builds the client for a run whose gates are `gates`; with `hosts`,
+    /// notes every attempt there.
+    pub fn new(
+        config: &'c Config,
+        gates: Arc<Gates>,
+        hosts: Option<Arc<HostStats>>,
+    ) -> anyhow::Result<Fetcher<'c>> {
         let (client, sensitive) = client::build(config)?;
         Ok(Fetcher {
             config,
             gates,
+            hosts,
             client,
             judge: Judge::new(config.success.accept.clone(), config.retry.retry_on.clone()),
             idempotent: config.request.method.is_idempotent(),
@@ -101,21 +110,28 @@ impl<'c> Fetcher<'c> {
                 return Some(self.unrequested(index, line, ErrorKind::InvalidUrl, message));
             }
         };
-        let host = self.gates.by_host().then(|| host_key(&url));
+        let host = (self.gates.by_host() || self.hosts.is_some()).then(|| host_key(&url));
         let host = host.as_deref();
         if self.gates.circuit_open(host) {
             return Some(self.circuit_open(index, line, host));
         }
-        let admission = tokio::select! {
-            // A URL still waiting for a slot when the run stops was never
-            // started: it gets no record.
-            biased;
-            _ = stop.stopped() => return None,
-            a = self.gates.admit(host) => a,
-        };
-        let Some(_admission) = admission else {
-            // Its host's circuit opened while it waited.
-            return Some(self.circuit_open(index, line, host));
+        // With --adaptive each attempt is admitted on its own (attempts.rs).
+        let _admission = match self.gates.adaptive() {
+            Some(_) => None,
+            None => {
+                let admission = tokio::select! {
+                    // A URL still waiting for a slot when the run stops was
+                    // never started: it gets no record.
+                    biased;
+                    _ = stop.stopped() => return None,
+                    a = self.gates.admit(host) => a,
+                };
+                match admission {
+                    Some(a) => Some(a),
+                    // Its host's circuit opened while it waited.
+                    None => return Some(self.circuit_open(index, line, host)),
+                }
+            }
         };
         // Boxed: the attempts' state is large, and only URLs that got a
         // slot need it, not the ones parked behind them.
@@ -131,7 +147,11 @@ impl<'c> Fetcher<'c> {
                 breakers.report(host, tried.pass, verdict.health);
             }
         }
-        Some(self.finish(index, line, tried, stop, host))
+        let record = self.finish(index, line, tried, stop, host);
+        if let (Some(hosts), Some(host), true) = (&self.hosts, host, record.attempts > 0) {
+            hosts.finished(host, record.ok, record.latency());
+        }
+        Some(record)
     }
 
     /// The record of a URL that got no request at all; with `--request-id`

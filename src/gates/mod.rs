@@ -10,6 +10,8 @@
 //! its busy host holds no slot, and one whose host's circuit opens while it
 //! waits gives up at once (its `circuit_open` record takes no slot).
 
+pub mod adaptive;
+pub mod aimd;
 pub mod breaker;
 pub mod budget;
 pub mod per_host;
@@ -22,6 +24,7 @@ use std::time::Duration;
 use reqwest::Url;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
+use self::adaptive::{Adaptive, Signal};
 use self::breaker::Breakers;
 use self::budget::RetryBudget;
 use self::per_host::{HostPermit, PerHost};
@@ -45,6 +48,7 @@ pub struct Gates {
     concurrency: usize,
     slots: Semaphore,
     per_host: Option<Arc<PerHost>>,
+    adaptive: Option<Adaptive>,
     pacer: Option<Pacer>,
     breakers: Option<Breakers>,
     budget: Option<RetryBudget>,
@@ -52,12 +56,24 @@ pub struct Gates {
     in_flight: AtomicU64,
 }
 
-/// Permission to run one URL: held for all its attempts.
+/// Permission to run one URL, held for all its attempts — or, with
+/// `--adaptive`, one attempt.
 pub struct Admission<'g> {
     // Field order is drop order: the slot goes first.
     _slot: SemaphorePermit<'g>,
     _host: Option<HostPermit>,
+    adaptive: Option<adaptive::HostPermit<'g>>,
     gates: &'g Gates,
+}
+
+impl Admission<'_> {
+    /// Ends an attempt admitted with `--adaptive`, telling its host's limit
+    /// what the outcome said. (Dropping an admission says nothing.)
+    pub fn done(mut self, signal: Signal) {
+        if let Some(permit) = self.adaptive.take() {
+            permit.done(signal);
+        }
+    }
 }
 
 impl Drop for Admission<'_> {
@@ -74,7 +90,16 @@ impl Gates {
         Gates {
             concurrency: c,
             slots: Semaphore::new(c),
-            per_host: config.limits.per_host.map(|n| PerHost::new(n.get())),
+            // --adaptive replaces the fixed --per-host limit, which becomes
+            // its ceiling.
+            per_host: match config.limits.adaptive {
+                true => None,
+                false => config.limits.per_host.map(|n| PerHost::new(n.get())),
+            },
+            adaptive: config.limits.adaptive.then(|| {
+                let max = config.limits.per_host.map_or(c, |n| n.get().min(c));
+                Adaptive::new(max, config.retry.backoff_max)
+            }),
             pacer: config.limits.rate.map(|r| Pacer::new(r.interval())),
             breakers: p
                 .trip_after
@@ -107,7 +132,14 @@ impl Gates {
     /// Whether admission looks at hosts at all (`--per-host`, breakers):
     /// without, no host key is ever made.
     pub fn by_host(&self) -> bool {
-        self.per_host.is_some() || self.breakers.is_some()
+        self.per_host.is_some() || self.adaptive.is_some() || self.breakers.is_some()
+    }
+
+    /// The adaptive limits, with `--adaptive`: then every attempt, not
+    /// every URL, is admitted, so a URL's retry waits for its host's limit
+    /// and a URL between attempts holds no slot.
+    pub fn adaptive(&self) -> Option<&Adaptive> {
+        self.adaptive.as_ref()
     }
 
     /// Whether `host`'s circuit refuses URLs right now.
@@ -126,11 +158,16 @@ impl Gates {
                 (Some(limits), Some(host)) => Some(limits.acquire(host).await),
                 _ => None,
             };
+            let adaptive = match (&self.adaptive, host) {
+                (Some(limits), Some(host)) => Some(limits.acquire(host).await),
+                _ => None,
+            };
             let slot = self.slots.acquire().await.expect("never closed");
             self.in_flight.fetch_add(1, Ordering::Relaxed);
             Admission {
                 _slot: slot,
                 _host: host_permit,
+                adaptive,
                 gates: self,
             }
         };
@@ -217,5 +254,27 @@ mod tests {
         assert!(waiting.await.is_none());
         assert!(gates.circuit_open(Some("bad:80")));
         assert_eq!(gates.in_flight(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn adaptive_limits_stay_under_per_host() {
+        let mut c = config(64, Some(3), None);
+        c.limits.adaptive = true;
+        let gates = Gates::new(&c);
+        for _ in 0..20 {
+            gates
+                .admit(Some("a:80"))
+                .await
+                .unwrap()
+                .done(Signal::Success);
+        }
+        assert_eq!(gates.adaptive().unwrap().limit_of("a:80"), Some(3));
+        let held: Vec<_> =
+            futures::future::join_all((0..3).map(|_| gates.admit(Some("a:80")))).await;
+        let mut fourth = Box::pin(gates.admit(Some("a:80")));
+        assert!(futures::poll!(fourth.as_mut()).is_pending());
+        // Waiting for its host, the fourth holds no slot.
+        assert_eq!(gates.in_flight(), 3);
+        drop(held);
     }
 }

@@ -29,6 +29,10 @@ use crate::record::{ErrorKind, Record};
 
 /// Labels of `fanout_failed_total`.
 type KindLabel = Vec<(&'static str, &'static str)>;
+/// Labels of `fanout_host_limit`.
+type HostLabel = Vec<(&'static str, String)>;
+/// Hosts whose adaptive limit is exported.
+const LIMIT_HOSTS: usize = 20;
 
 /// The metrics of one run.
 pub struct Metrics {
@@ -42,6 +46,7 @@ pub struct Metrics {
     retries: Counter,
     retries_refused: Counter,
     open_circuits: Gauge,
+    host_limit: Family<HostLabel, Gauge>,
     latency: Histogram,
     read: Arc<ReadCount>,
     gates: Arc<Gates>,
@@ -61,6 +66,7 @@ impl Metrics {
             retries: Counter::default(),
             retries_refused: Counter::default(),
             open_circuits: Gauge::default(),
+            host_limit: Family::default(),
             // 1 ms to ~33 s, doubling.
             latency: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             read,
@@ -102,6 +108,11 @@ impl Metrics {
             "fanout_retries_refused",
             "Retries refused by --retry-budget",
             m.retries_refused.clone(),
+        );
+        r.register(
+            "fanout_host_limit",
+            "--adaptive: the concurrency limit of the busiest hosts (at most 20)",
+            m.host_limit.clone(),
         );
         r.register(
             "fanout_open_circuits",
@@ -151,6 +162,15 @@ impl Metrics {
             .set(read.saturating_sub(done).saturating_sub(in_flight) as i64);
         if let Some(b) = self.gates.breakers() {
             self.open_circuits.set(b.open_now() as i64);
+        }
+        if let Some(adaptive) = self.gates.adaptive() {
+            // Only the busiest hosts, so the label set stays bounded.
+            self.host_limit.clear();
+            for (host, limit, _) in adaptive.busiest(LIMIT_HOSTS) {
+                self.host_limit
+                    .get_or_create(&vec![("host", host)])
+                    .set(i64::from(limit));
+            }
         }
         if let Some(b) = self.gates.budget() {
             self.retries_refused

@@ -5,6 +5,7 @@
 //! The pipeline knows only the [`Observer`] trait, so a new consumer of
 //! records (a report, a statistic) is one more entry in its list.
 
+pub mod hosts;
 pub mod metrics;
 pub mod progress;
 pub mod report;
@@ -33,6 +34,8 @@ pub struct RunEnd<'a> {
     pub read: u64,
     /// The run's gates, for what they counted.
     pub gates: &'a Gates,
+    /// The host table, with `--host-stats`.
+    pub hosts: Option<&'a hosts::HostStats>,
 }
 
 /// Something that wants to see every finished record.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde_json::{Map, Value, json};
 
+use super::hosts::{HostRow, row_json};
 use super::{Observer, RunEnd};
 use crate::output::human_duration;
 use crate::record::{ErrorKind, Record};
@@ -48,6 +49,8 @@ pub struct Summary {
     pub retries_refused: Option<u64>,
     /// Hosts whose circuit opened (`None` without `--trip-after`).
     pub circuits_opened: Option<Vec<String>>,
+    /// One row per host, most requested first (`--host-stats`).
+    pub hosts: Option<Vec<(String, HostRow)>>,
 }
 
 impl Default for Summary {
@@ -67,6 +70,7 @@ impl Default for Summary {
             concurrency: 0,
             retries_refused: None,
             circuits_opened: None,
+            hosts: None,
         }
     }
 }
@@ -173,6 +177,9 @@ impl Summary {
                 human_duration(max)
             )?;
         }
+        if let Some(rows) = &self.hosts {
+            write_hosts(w, rows)?;
+        }
         if let Some(reason) = self.stopped {
             writeln!(
                 w,
@@ -220,6 +227,9 @@ impl Summary {
             "concurrency": self.concurrency,
             "retries_refused": self.retries_refused,
             "circuits_opened": self.circuits_opened,
+            "hosts": self.hosts.as_ref().map(|rows| {
+                rows.iter().map(|(h, r)| row_json(h, r)).collect::<Vec<_>>()
+            }),
         })
     }
 }
@@ -234,6 +244,42 @@ fn round(x: f64, decimals: i32) -> f64 {
     (x * scale).round() / scale
 }
 
+/// Hosts shown in the human summary; `--stats` has up to 1,000.
+const SUMMARY_HOSTS: usize = 20;
+
+/// The busiest hosts, one aligned line each.
+fn write_hosts(w: &mut impl Write, rows: &[(String, HostRow)]) -> io::Result<()> {
+    let shown: Vec<_> = rows
+        .iter()
+        .filter(|(h, _)| h != "other")
+        .take(SUMMARY_HOSTS)
+        .collect();
+    let width = shown.iter().map(|(h, _)| h.len()).max().unwrap_or(0);
+    let more = rows.len() - shown.len();
+    let title = match more {
+        0 => "hosts:".to_owned(),
+        n => format!("hosts (the {} busiest; {n} more in --stats):", shown.len()),
+    };
+    writeln!(w, "{title}")?;
+    for (host, r) in shown {
+        let time = |q| r.latency(q).map_or("-".to_owned(), human_duration);
+        let mut line = format!(
+            "  {host:<width$}  {} requests, {} ok, {} 429/503, {} retries, p50 {}, p99 {}",
+            r.requests,
+            r.ok,
+            r.throttled,
+            r.retries,
+            time(0.5),
+            time(0.99)
+        );
+        if let Some(limit) = r.limit {
+            line.push_str(&format!(", limit {limit}"));
+        }
+        writeln!(w, "{line}")?;
+    }
+    Ok(())
+}
+
 impl Observer for Summary {
     fn record(&mut self, record: &Record) {
         self.add(record);
@@ -246,6 +292,9 @@ impl Observer for Summary {
         self.not_started = end.read.saturating_sub(self.records);
         self.retries_refused = end.gates.budget().map(|b| b.refused());
         self.circuits_opened = end.gates.breakers().map(|b| b.tripped());
+        self.hosts = end
+            .hosts
+            .map(|h| h.rows(|host| end.gates.adaptive().and_then(|a| a.limit_of(host))));
     }
 }
 

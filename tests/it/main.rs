@@ -1,6 +1,7 @@
 //! Integration tests: the real `fanout` binary against real servers on
 //! 127.0.0.1. No traffic leaves the machine.
 
+mod adaptive;
 mod distributed;
 mod errors;
 mod fault_server;

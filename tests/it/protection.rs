@@ -277,14 +277,14 @@ fn request_ids_are_fresh_per_attempt_and_match_the_record() {
     assert_eq!(keys[KEYS.len()], "request_id");
 }
 
-fn free_addr() -> SocketAddr {
+pub(crate) fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
 }
 
-fn scrape(addr: SocketAddr) -> std::io::Result<String> {
+pub(crate) fn scrape(addr: SocketAddr) -> std::io::Result<String> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(
@@ -296,7 +296,7 @@ fn scrape(addr: SocketAddr) -> std::io::Result<String> {
     Ok(text)
 }
 
-fn metric(text: &str, name: &str) -> Option<f64> {
+pub(crate) fn metric(text: &str, name: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
         .and_then(|v| v.trim().parse().ok())

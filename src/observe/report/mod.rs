@@ -317,6 +317,7 @@ pub(crate) mod tests_support {
             stopped_at: None,
             read: 7,
             gates: &gates,
+            hosts: None,
         })
     }
 }
