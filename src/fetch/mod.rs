@@ -11,12 +11,14 @@
 //! - `attempt.rs`: one attempt on the wire (request, redirects, body).
 //! - `failure.rs`: the HTTP stack's errors as error kinds.
 //! - `finish.rs`: the record of a URL, with the success checks.
+//! - `seen.rs`: hooks for what answered (`inspect`) and `--expect-jq`.
 
 mod attempt;
 mod attempts;
 mod client;
 mod failure;
 mod finish;
+mod seen;
 
 use self::attempts::Ending;
 
@@ -47,14 +49,17 @@ pub struct Fetcher<'c> {
     /// request, and not after a cross-host redirect. Every other header is a
     /// client default.
     sensitive: HeaderMap,
-    /// Keep the body in memory: `--body` or `--expect` needs it.
+    /// Keep the body in memory: `--body`, `--expect` or `--expect-jq`
+    /// needs it.
     hold_body: bool,
+    /// `--timings`: the connections the client opened, not yet claimed.
+    tracker: Option<Arc<crate::inspect::Tracker>>,
 }
 
 impl<'c> Fetcher<'c> {
     /// Builds the client for a run whose gates are `gates`.
     pub fn new(config: &'c Config, gates: Arc<Gates>) -> anyhow::Result<Fetcher<'c>> {
-        let (client, sensitive) = client::build(config)?;
+        let (client, sensitive, tracker) = client::build(config)?;
         Ok(Fetcher {
             config,
             gates,
@@ -63,7 +68,10 @@ impl<'c> Fetcher<'c> {
             idempotent: config.request.method.is_idempotent(),
             body: config.request.body.clone(),
             sensitive,
-            hold_body: config.output.keep_body || config.success.expect.is_some(),
+            hold_body: config.output.keep_body
+                || config.success.expect.is_some()
+                || !config.success.expect_jq.is_empty(),
+            tracker,
         })
     }
 
