@@ -1,6 +1,10 @@
 //! Integration tests: the real `fanout` binary against real servers on
 //! 127.0.0.1. No traffic leaves the machine.
 
+mod answered;
+mod cert_server;
+mod certs;
+mod checks;
 mod distributed;
 mod errors;
 mod fault_server;
