@@ -99,6 +99,13 @@ pub struct Success {
     pub expect: Option<regex::bytes::Regex>,
     /// `elapsed_ms` must be within this.
     pub slow: Option<Duration>,
+    /// `--expect-header`: each must hold for the final response.
+    pub expect_headers: Vec<crate::check::ExpectHeader>,
+    /// `--expect-jq`: each must yield only truthy values for the body.
+    pub expect_jq: Vec<crate::check::JqFilter>,
+    /// `--cert-valid`: an https final response's leaf certificate must be
+    /// valid now and for at least this long.
+    pub cert_valid: Option<Duration>,
 }
 
 impl Default for Success {
@@ -107,6 +114,9 @@ impl Default for Success {
             accept: DEFAULT_ACCEPT.parse().expect("valid default"),
             expect: None,
             slow: None,
+            expect_headers: Vec::new(),
+            expect_jq: Vec::new(),
+            cert_valid: None,
         }
     }
 }
@@ -201,6 +211,12 @@ pub struct OutputSpec {
     pub keep_body: bool,
     /// One row per host in the summary and `--stats`.
     pub host_stats: bool,
+    /// `--timings`: add the final hop's phases to each record.
+    pub timings: bool,
+    /// `--tls-info`: add the leaf certificate to each record.
+    pub tls_info: bool,
+    /// `--response-header`: add these response headers to each record.
+    pub response_headers: Option<crate::inspect::HeaderPick>,
 }
 
 /// CI verdicts: reports written when the run ends, and stopping early.

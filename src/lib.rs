@@ -29,6 +29,12 @@
 //!   into it.
 //! - [`gates`]: run-wide admission — `-c` slots, `--per-host`, `--rate`,
 //!   circuit breakers, the retry budget — built once by the run, lent out.
+//! - [`inspect`]: what answered — the final hop's phases (`--timings`),
+//!   the leaf certificate (`--tls-info`), chosen response headers; built
+//!   only when asked for.
+//! - [`check`]: the success checks after `--accept` — `--expect`,
+//!   `--expect-header`, `--expect-jq`, `--cert-valid`, `--slow` — each with
+//!   its message, in the contract's order.
 //! - [`fetch`]: one HTTP client; admit, attempt and retry one URL, and turn
 //!   the outcome into a [`Record`]; count failures for `--max-failures`.
 //! - [`output`]: record writers for stdout, one per format.
@@ -42,6 +48,7 @@
 //! - [`signals`]: SIGINT/SIGTERM on a thread of their own.
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod exit;
@@ -49,6 +56,7 @@ pub mod fdlimit;
 pub mod fetch;
 pub mod gates;
 pub mod input;
+pub mod inspect;
 pub mod observe;
 pub mod outcome;
 pub mod output;

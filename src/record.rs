@@ -10,6 +10,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+mod answered;
+
+pub use self::answered::{Cert, Headers, Timings, utc};
+
 /// Why a URL is not `ok`. The `kind` string is stable; messages may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -156,6 +160,17 @@ pub struct Record {
     /// no request was made). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<Option<String>>,
+    /// With `--timings`: the final hop's phases (`null` without a response).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timings: Option<Option<Timings>>,
+    /// With `--tls-info`: the final https response's leaf certificate
+    /// (`null` for http or without a response).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Option<Cert>>,
+    /// With `--response-header`: the chosen headers of the final response
+    /// (`null` without a response).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Option<Headers>>,
     /// The body, with `--body`: UTF-8 text, or base64 (see `body_encoding`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
@@ -183,6 +198,9 @@ impl Record {
             redirects: 0,
             error: Some(RecordError { kind, message }),
             request_id: None,
+            timings: None,
+            tls: None,
+            headers: None,
             body: None,
             body_encoding: None,
         }

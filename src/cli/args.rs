@@ -294,6 +294,28 @@ pub struct SuccessArgs {
     /// The URL must finish (`elapsed_ms`, retries included) within DUR
     #[arg(long, value_name = "DUR", help_heading = "Success")]
     pub slow: Option<Dur>,
+
+    /// The final response must have header NAME with a value matching REGEX; repeatable
+    ///
+    /// An empty REGEX ('NAME:') only asks that the header is there. Names
+    /// are case-insensitive; any one of a repeated header's values may match.
+    #[arg(long, value_name = "'NAME: REGEX'", help_heading = "Success")]
+    pub expect_header: Vec<String>,
+
+    /// The body must be JSON for which FILTER (jq) yields only true-ish values; repeatable
+    ///
+    /// At least one output, none `false` or `null`: --expect-jq '.status ==
+    /// "UP"'. jq's language as the jaq crates run it. Strict JSON, nested at
+    /// most 128 deep; the first 1,000 outputs are looked at. A filter that
+    /// does not compile is a usage error.
+    #[arg(long, value_name = "FILTER", help_heading = "Success")]
+    pub expect_jq: Vec<String>,
+
+    /// An https final response's certificate must be valid now and for DUR more
+    ///
+    /// DUR like 14d or 720h. Only the leaf certificate counts; http passes.
+    #[arg(long, value_name = "DUR", help_heading = "Success")]
+    pub cert_valid: Option<Dur>,
 }
 
 /// Records, the summary and logs.
@@ -306,6 +328,18 @@ pub struct OutputArgs {
     /// Add the response body to each record
     #[arg(long, help_heading = "Output")]
     pub body: bool,
+
+    /// Add `timings` (dns, connect, ttfb, download; reused) of the final hop
+    #[arg(long, help_heading = "Output")]
+    pub timings: bool,
+
+    /// Add `tls`: the leaf certificate of an https final response
+    #[arg(long, help_heading = "Output")]
+    pub tls_info: bool,
+
+    /// Add `headers`: response header NAME (case-insensitive, * = all); repeatable
+    #[arg(long, value_name = "NAME", help_heading = "Output")]
+    pub response_header: Vec<String>,
 
     /// Most body bytes read per response; more is error `too_large`
     ///

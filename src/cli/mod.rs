@@ -186,6 +186,28 @@ impl Cli {
             accept: s.accept,
             expect: s.expect.as_deref().map(resolve::expect).transpose()?,
             slow: s.slow.map(|d| d.0),
+            expect_headers: s
+                .expect_header
+                .iter()
+                .map(|h| crate::check::ExpectHeader::parse(h))
+                .collect::<Result<_, _>>()
+                .map_err(anyhow::Error::msg)?,
+            expect_jq: s
+                .expect_jq
+                .iter()
+                .map(|f| {
+                    crate::check::JqFilter::compile(f)
+                        .map_err(|e| anyhow::anyhow!("--expect-jq `{f}` does not compile: {e}"))
+                })
+                .collect::<Result<_, _>>()?,
+            cert_valid: s.cert_valid.map(|d| d.0),
+        };
+        let response_headers = match o.response_header.is_empty() {
+            true => None,
+            false => Some(
+                crate::inspect::HeaderPick::parse(&o.response_header)
+                    .map_err(anyhow::Error::msg)?,
+            ),
         };
         let protection = Protection {
             trip_after: std::num::NonZeroU32::new(p.trip_after),
@@ -242,6 +264,9 @@ impl Cli {
                 ordered: o.ordered,
                 keep_body: o.body,
                 host_stats: o.host_stats,
+                timings: o.timings,
+                tls_info: o.tls_info,
+                response_headers,
             },
             verdicts,
         };
@@ -379,6 +404,12 @@ mod tests {
             &["--shard", "x/y"],
             &["--rate", "0"],
             &["--expect", "("],
+            &["--expect-header", "no-colon"],
+            &["--expect-header", "x-a: ("],
+            &["--expect-jq", ".a |"],
+            &["--expect-jq", "nosuch(1)"],
+            &["--cert-valid", "soon"],
+            &["--response-header", "bad name"],
             &["--skip-done", "/nonexistent/out.jsonl"],
             &["--retry-budget", "101"],
             &["--retry-budget", "-1"],

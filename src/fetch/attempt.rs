@@ -33,6 +33,7 @@ impl Fetcher<'_> {
                 maybe_sent: true,
             });
         }
+        self.expect_jq(&mut out, start).await; // seen.rs
         out
     }
 
@@ -58,6 +59,7 @@ impl Fetcher<'_> {
             if let Some(b) = &body {
                 req = req.body(b.clone());
             }
+            let sent = Instant::now();
             let resp = match req.send().await {
                 Ok(resp) => resp,
                 Err(e) => {
@@ -67,6 +69,7 @@ impl Fetcher<'_> {
                 }
             };
             out.response = Some(ResponseMeta::of(&resp, start));
+            self.seen_response(&resp, sent, out); // seen.rs
             let status = resp.status();
             let follow =
                 max_redirects > 0 && matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
@@ -131,6 +134,7 @@ impl Fetcher<'_> {
                     }
                     read += take as u64;
                     out.bytes = read;
+                    Self::seen_bytes(out); // seen.rs
                     if take < chunk.len() {
                         out.failure = Some(Failure {
                             kind: ErrorKind::TooLarge,
@@ -169,6 +173,8 @@ pub(super) struct Attempt {
     /// It failed only because fanout had no descriptor or local port free;
     /// it does not count and is made again (`exhaustion.rs`).
     pub(super) starved: bool,
+    /// What `inspect` and the checks keep of the final response.
+    pub(super) seen: super::seen::Seen,
 }
 
 impl Attempt {

@@ -1,13 +1,17 @@
 //! The record of a URL that was requested: what the last attempt learned,
-//! the judge's error, and the success checks (`--expect`, `--slow`) for an
-//! answer that is otherwise ok.
+//! the judge's error, the success checks (`check`) for an answer that is
+//! otherwise ok, and what answered (`inspect`) when asked for.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
 
 use super::Fetcher;
 use super::attempt::{Attempt, version_str};
 use super::attempts::{Ending, Tried};
 use super::circuit_open_message;
+use crate::check::{Answer, Checks, first_failure};
+use crate::inspect::timings::Hop;
 use crate::record::{ErrorKind, Record, RecordError};
 use crate::stop::Stop;
 use crate::values::Dur;
@@ -54,6 +58,9 @@ impl Fetcher<'_> {
         };
         let error = error.or_else(|| self.check_assertions(&last, elapsed));
         let r = last.response;
+        let seen = last.seen;
+        let output = &self.config.output;
+        let answered = r.is_some();
         let mut record = Record {
             index,
             url,
@@ -75,6 +82,18 @@ impl Fetcher<'_> {
                 .request_id
                 .as_ref()
                 .map(|_| last.request_id.clone()),
+            timings: output
+                .timings
+                .then(|| seen.hop.filter(|_| answered).map(Hop::timings)),
+            tls: output
+                .tls_info
+                .then(|| seen.cert.filter(|_| answered).and_then(Result::ok)),
+            headers: output.response_headers.as_ref().map(|pick| {
+                seen.headers
+                    .as_ref()
+                    .filter(|_| answered)
+                    .map(|h| pick.pick(h))
+            }),
             body: None,
             body_encoding: None,
         };
@@ -96,37 +115,27 @@ impl Fetcher<'_> {
         RecordError { kind, message }
     }
 
-    /// `--expect` and `--slow`, for an answer that is otherwise ok.
+    /// The success checks (`check`), for an answer that is otherwise ok.
     fn check_assertions(&self, last: &Attempt, elapsed: Duration) -> Option<RecordError> {
-        let success = &self.config.success;
-        let mut failed = Vec::new();
-        if let Some(re) = &success.expect {
-            let body = last.body.as_deref().unwrap_or_default();
-            if !re.is_match(body) {
-                failed.push(format!(
-                    "body ({} bytes) does not match --expect `{}`",
-                    body.len(),
-                    re.as_str()
-                ));
-            }
-        }
-        if let Some(limit) = success.slow {
-            if elapsed > limit {
-                failed.push(format!(
-                    "took {:.1} ms, {:.1} ms over --slow {}",
-                    ms(elapsed),
-                    ms(elapsed - limit),
-                    Dur(limit)
-                ));
-            }
-        }
-        (!failed.is_empty()).then(|| RecordError {
+        let empty = HeaderMap::new();
+        let answer = Answer {
+            body: last.body.as_deref().unwrap_or_default(),
+            headers: last.seen.headers.as_ref().unwrap_or(&empty),
+            jq: last.seen.jq.as_ref(),
+            cert: last.seen.cert.as_ref(),
+            elapsed,
+        };
+        let s = &self.config.success;
+        let checks = Checks {
+            expect: s.expect.as_ref(),
+            expect_headers: &s.expect_headers,
+            cert_valid: s.cert_valid,
+            slow: s.slow,
+        };
+        let message = first_failure(checks, &answer, SystemTime::now())?;
+        Some(RecordError {
             kind: ErrorKind::Assertion,
-            message: failed.join("; "),
+            message,
         })
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

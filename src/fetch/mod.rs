@@ -14,6 +14,7 @@
 //! - `limit.rs`: `--max-failures`, counted as records are made.
 //! - `exhaustion.rs`: a request waits, uncounted, when fanout itself has
 //!   no descriptor or port free.
+//! - `seen.rs`: hooks for what answered (`inspect`) and `--expect-jq`.
 
 mod attempt;
 mod attempts;
@@ -22,6 +23,7 @@ mod exhaustion;
 mod failure;
 mod finish;
 mod limit;
+mod seen;
 
 use self::attempts::Ending;
 use self::limit::FailureLimit;
@@ -56,10 +58,13 @@ pub struct Fetcher<'c> {
     /// request, and not after a cross-host redirect. Every other header is a
     /// client default.
     sensitive: HeaderMap,
-    /// Keep the body in memory: `--body` or `--expect` needs it.
+    /// Keep the body in memory: `--body`, `--expect` or `--expect-jq`
+    /// needs it.
     hold_body: bool,
     /// `--max-failures`: counted here, where a record becomes final.
     failures: Option<FailureLimit>,
+    /// `--timings`: the connections the client opened, not yet claimed.
+    tracker: Option<Arc<crate::inspect::Tracker>>,
 }
 
 impl<'c> Fetcher<'c> {
@@ -70,7 +75,7 @@ impl<'c> Fetcher<'c> {
         gates: Arc<Gates>,
         hosts: Option<Arc<HostStats>>,
     ) -> anyhow::Result<Fetcher<'c>> {
-        let (client, sensitive) = client::build(config)?;
+        let (client, sensitive, tracker) = client::build(config)?;
         Ok(Fetcher {
             config,
             gates,
@@ -80,8 +85,11 @@ impl<'c> Fetcher<'c> {
             idempotent: config.request.method.is_idempotent(),
             body: config.request.body.clone(),
             sensitive,
-            hold_body: config.output.keep_body || config.success.expect.is_some(),
+            hold_body: config.output.keep_body
+                || config.success.expect.is_some()
+                || !config.success.expect_jq.is_empty(),
             failures: config.verdicts.max_failures.map(FailureLimit::new),
+            tracker,
         })
     }
 

@@ -66,6 +66,9 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
         redirects,
         error,
         request_id,
+        timings,
+        tls,
+        headers,
         body,
         body_encoding,
     } = record;
@@ -118,6 +121,18 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
     if let Some(id) = request_id {
         out.extend_from_slice(b",\"request_id\":");
         value(out, id)?;
+    }
+    if let Some(timings) = timings {
+        out.extend_from_slice(b",\"timings\":");
+        value(out, timings)?;
+    }
+    if let Some(tls) = tls {
+        out.extend_from_slice(b",\"tls\":");
+        value(out, tls)?;
+    }
+    if let Some(headers) = headers {
+        out.extend_from_slice(b",\"headers\":");
+        value(out, headers)?;
     }
     if let Some(body) = body {
         out.extend_from_slice(b",\"body\":");
@@ -197,6 +212,9 @@ mod tests {
             redirects: 1,
             error: None,
             request_id: None,
+            timings: None,
+            tls: None,
+            headers: None,
             body: None,
             body_encoding: None,
         };
@@ -224,6 +242,36 @@ mod tests {
         binary.set_body(vec![0xff, 0x00, 0xfe]);
         binary.request_id = Some(Some("id".into()));
         records.push(binary);
+        let mut answered = full.clone();
+        answered.request_id = Some(None);
+        answered.timings = Some(Some(crate::record::Timings {
+            reused: false,
+            dns_ms: None,
+            connect_ms: Some(Duration::from_micros(3_204)),
+            ttfb_ms: Duration::from_nanos(5_118_999),
+            download_ms: Duration::ZERO,
+        }));
+        answered.tls = Some(Some(crate::record::Cert {
+            subject: "CN=example.com, O=\"Q\"".into(),
+            issuer: "CN=R11, O=Let's Encrypt, C=US".into(),
+            sans: vec!["example.com".into(), "::1".into()],
+            not_before: 1_790_812_800,
+            not_after: 1_798_675_199,
+            days_left: -29.21,
+        }));
+        answered.headers = Some(Some(crate::record::Headers(vec![
+            (
+                "set-cookie".into(),
+                Some(vec!["a=1".into(), "b=\"2\"".into()]),
+            ),
+            ("x-absent".into(), None),
+        ])));
+        answered.set_body(b"{}".to_vec());
+        records.push(answered.clone());
+        answered.timings = Some(None);
+        answered.tls = Some(None);
+        answered.headers = Some(None);
+        records.push(answered);
         for kind in ErrorKind::ALL {
             let mut r = Record::without_request(0, "not a url".into(), kind, "a \"b\"\r\n".into());
             r.elapsed_ms = Duration::from_secs(3600);

@@ -95,6 +95,7 @@ impl<W: Write> RecordWriter for TextWriter<W> {
         if r.attempts > 1 {
             let _ = write!(line, " (×{})", r.attempts);
         }
+        answered(line, r);
         if let Some(e) = &r.error {
             let dim = if self.color {
                 Style::new().dimmed()
@@ -113,6 +114,18 @@ impl<W: Write> RecordWriter for TextWriter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// With `--tls-info` and `--timings`: the certificate's days left and the
+/// slowest phase of the final hop.
+fn answered(line: &mut String, r: &Record) {
+    if let Some(Some(cert)) = &r.tls {
+        let _ = write!(line, "  cert {:.0}d left", cert.days_left.trunc());
+    }
+    if let Some(Some(t)) = &r.timings {
+        let (phase, took) = t.slowest();
+        let _ = write!(line, "  slowest {phase} {}", human_duration(took));
     }
 }
 
@@ -141,5 +154,38 @@ mod tests {
         let mut w = TextWriter::new(Vec::new(), true);
         w.write(&r).unwrap();
         assert!(String::from_utf8(w.out).unwrap().contains('\x1b'));
+    }
+
+    #[test]
+    fn days_left_and_the_slowest_phase_show_when_asked_for() {
+        use crate::record::{Cert, Timings};
+        let mut r = Record::without_request(0, "https://x/".into(), ErrorKind::Other, "m".into());
+        r.error = None;
+        r.ok = true;
+        r.status = Some(200);
+        r.attempts = 1;
+        r.elapsed_ms = Duration::from_millis(12);
+        r.tls = Some(Some(Cert {
+            subject: String::new(),
+            issuer: String::new(),
+            sans: vec![],
+            not_before: 0,
+            not_after: 0,
+            days_left: 29.71,
+        }));
+        r.timings = Some(Some(Timings {
+            reused: false,
+            dns_ms: None,
+            connect_ms: Some(Duration::from_millis(9)),
+            ttfb_ms: Duration::from_millis(2),
+            download_ms: Duration::ZERO,
+        }));
+        let mut w = TextWriter::new(Vec::new(), false);
+        w.write(&r).unwrap();
+        let text = String::from_utf8(w.out).unwrap();
+        assert!(
+            text.ends_with("https://x/  cert 29d left  slowest connect 9.0ms\n"),
+            "{text}"
+        );
     }
 }

@@ -2,6 +2,10 @@
 //! 127.0.0.1. No traffic leaves the machine.
 
 mod adaptive;
+mod answered;
+mod cert_server;
+mod certs;
+mod checks;
 mod distributed;
 mod errors;
 mod fault_server;

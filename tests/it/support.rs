@@ -142,11 +142,23 @@ fn check_record(v: &Value, line: &str) {
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     assert!(keys.len() >= KEYS.len(), "missing keys: {line}");
     assert_eq!(&keys[..KEYS.len()], &KEYS[..], "key order: {line}");
+    // Optional keys, each only with its flag, in this order.
+    const OPTIONAL: [&str; 8] = [
+        "id",
+        "request_id",
+        "timings",
+        "tls",
+        "headers",
+        "saved_to",
+        "body",
+        "body_encoding",
+    ];
+    let mut last = None;
     for extra in &keys[KEYS.len()..] {
-        assert!(
-            ["request_id", "body", "body_encoding"].contains(extra),
-            "unexpected key {extra}"
-        );
+        let at = OPTIONAL.iter().position(|k| k == extra);
+        assert!(at.is_some(), "unexpected key {extra}: {line}");
+        assert!(at > last, "optional key {extra} out of order: {line}");
+        last = at;
     }
     assert_eq!(
         v["ok"].as_bool().unwrap(),
