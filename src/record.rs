@@ -39,13 +39,15 @@ pub enum ErrorKind {
     /// The run was interrupted or its deadline passed while this URL was in
     /// flight.
     Cancelled,
+    /// The body of an otherwise `ok` URL could not be saved (`-o`).
+    Save,
     /// Anything else, such as a malformed HTTP response.
     Other,
 }
 
 impl ErrorKind {
     /// Every kind, in the order the README lists them.
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::InvalidUrl,
         ErrorKind::Dns,
         ErrorKind::Connect,
@@ -58,6 +60,7 @@ impl ErrorKind {
         ErrorKind::Assertion,
         ErrorKind::CircuitOpen,
         ErrorKind::Cancelled,
+        ErrorKind::Save,
         ErrorKind::Other,
     ];
 
@@ -76,6 +79,7 @@ impl ErrorKind {
             ErrorKind::Assertion => "assertion",
             ErrorKind::CircuitOpen => "circuit_open",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Save => "save",
             ErrorKind::Other => "other",
         }
     }
@@ -97,9 +101,13 @@ impl ErrorKind {
 
     /// Whether a record of this kind is the URL's final outcome, so a
     /// resumed run (`--skip-done`) need not fetch it again. The run
-    /// stopping, or a breaker refusing, says nothing about the URL.
+    /// stopping, or a breaker refusing, says nothing about the URL; a body
+    /// that could not be saved is still to be saved.
     pub fn is_final(self) -> bool {
-        !matches!(self, ErrorKind::Cancelled | ErrorKind::CircuitOpen)
+        !matches!(
+            self,
+            ErrorKind::Cancelled | ErrorKind::CircuitOpen | ErrorKind::Save
+        )
     }
 }
 
@@ -156,6 +164,10 @@ pub struct Record {
     /// no request was made). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<Option<String>>,
+    /// With `-o`: the path the body was saved to (`null` when nothing was
+    /// saved). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_to: Option<Option<String>>,
     /// The body, with `--body`: UTF-8 text, or base64 (see `body_encoding`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
@@ -183,6 +195,7 @@ impl Record {
             redirects: 0,
             error: Some(RecordError { kind, message }),
             request_id: None,
+            saved_to: None,
             body: None,
             body_encoding: None,
         }
@@ -252,6 +265,7 @@ mod tests {
         }
         assert_eq!(ErrorKind::from_name("nope"), None);
         assert!(!ErrorKind::Cancelled.is_final() && !ErrorKind::CircuitOpen.is_final());
+        assert!(!ErrorKind::Save.is_final());
         assert!(ErrorKind::Status.is_final() && ErrorKind::InvalidUrl.is_final());
     }
 

@@ -64,6 +64,7 @@ impl Fetcher<'_> {
                 .request_id
                 .as_ref()
                 .map(|_| last.request_id.clone()),
+            saved_to: None,
             body: None,
             body_encoding: None,
         };

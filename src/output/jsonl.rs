@@ -66,6 +66,7 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
         redirects,
         error,
         request_id,
+        saved_to,
         body,
         body_encoding,
     } = record;
@@ -118,6 +119,10 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
     if let Some(id) = request_id {
         out.extend_from_slice(b",\"request_id\":");
         value(out, id)?;
+    }
+    if let Some(saved_to) = saved_to {
+        out.extend_from_slice(b",\"saved_to\":");
+        value(out, saved_to)?;
     }
     if let Some(body) = body {
         out.extend_from_slice(b",\"body\":");
@@ -197,6 +202,7 @@ mod tests {
             redirects: 1,
             error: None,
             request_id: None,
+            saved_to: None,
             body: None,
             body_encoding: None,
         };
@@ -223,7 +229,11 @@ mod tests {
         let mut binary = full.clone();
         binary.set_body(vec![0xff, 0x00, 0xfe]);
         binary.request_id = Some(Some("id".into()));
+        binary.saved_to = Some(Some("out/127.0.0.1_8080/b/\"é\"".into()));
         records.push(binary);
+        let mut unsaved = full.clone();
+        unsaved.saved_to = Some(None);
+        records.push(unsaved);
         for kind in ErrorKind::ALL {
             let mut r = Record::without_request(0, "not a url".into(), kind, "a \"b\"\r\n".into());
             r.elapsed_ms = Duration::from_secs(3600);
