@@ -192,6 +192,8 @@ pub struct OutputSpec {
     pub ordered: bool,
     /// Add the response body to each record.
     pub keep_body: bool,
+    /// Save the body of every `ok` URL (`-o`).
+    pub save: Option<crate::save::SaveSpec>,
 }
 
 impl Config {

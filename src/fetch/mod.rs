@@ -49,6 +49,8 @@ pub struct Fetcher<'c> {
     sensitive: HeaderMap,
     /// Keep the body in memory: `--body` or `--expect` needs it.
     hold_body: bool,
+    /// With `-o`: where bodies go, and the names written so far.
+    saver: Option<crate::save::Saver>,
 }
 
 impl<'c> Fetcher<'c> {
@@ -64,6 +66,7 @@ impl<'c> Fetcher<'c> {
             body: config.request.body.clone(),
             sensitive,
             hold_body: config.output.keep_body || config.success.expect.is_some(),
+            saver: config.output.save.clone().map(crate::save::Saver::new),
         })
     }
 
@@ -99,7 +102,7 @@ impl<'c> Fetcher<'c> {
         };
         // Boxed: the attempts' state is large, and only URLs that got a
         // slot need it, not the ones parked behind them.
-        let tried = Box::pin(self.try_url(&url, host, stop)).await;
+        let mut tried = Box::pin(self.try_url(&url, host, stop)).await;
         if let (Ending::Cancelled, 0) = (&tried.ending, tried.attempts) {
             // Stopped before its first request: the URL never started.
             return None;
@@ -111,7 +114,14 @@ impl<'c> Fetcher<'c> {
                 breakers.report(host, tried.pass, verdict.health);
             }
         }
-        Some(self.finish(index, line, tried, stop, host))
+        // Saving bodies (-o): the last attempt's file is renamed into place
+        // only if the finished record is ok, else deleted.
+        let body_file = tried.last.as_mut().and_then(|a| a.body_file.take());
+        let mut record = self.finish(index, line, tried, stop, host);
+        if let Some(saver) = &self.saver {
+            saver.settle(&mut record, &url, body_file);
+        }
+        Some(record)
     }
 
     /// The record of a URL that got no request at all; with `--request-id`
@@ -120,6 +130,9 @@ impl<'c> Fetcher<'c> {
         let mut r = Record::without_request(index, line, kind, message);
         if self.config.protection.request_id.is_some() {
             r.request_id = Some(None);
+        }
+        if self.saver.is_some() {
+            r.saved_to = Some(None);
         }
         r
     }
