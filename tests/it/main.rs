@@ -18,6 +18,8 @@ mod protection;
 mod redirects;
 mod regressions;
 mod retries;
+mod save;
+mod save_faults;
 mod secrets;
 mod signals;
 mod support;

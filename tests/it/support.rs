@@ -32,7 +32,7 @@ pub const KEYS: [&str; 14] = [
 ];
 
 /// Environment that would send loopback traffic elsewhere or change logging.
-const SCRUBBED_ENV: [&str; 8] = [
+pub const SCRUBBED_ENV: [&str; 8] = [
     "HTTP_PROXY",
     "http_proxy",
     "HTTPS_PROXY",
@@ -144,7 +144,7 @@ fn check_record(v: &Value, line: &str) {
     assert_eq!(&keys[..KEYS.len()], &KEYS[..], "key order: {line}");
     for extra in &keys[KEYS.len()..] {
         assert!(
-            ["request_id", "body", "body_encoding"].contains(extra),
+            ["request_id", "saved_to", "body", "body_encoding"].contains(extra),
             "unexpected key {extra}"
         );
     }
