@@ -2,7 +2,8 @@
 //! gets, and writing it so that only whole bodies of `ok` URLs ever appear
 //! under a final name.
 //!
-//! - `naming.rs`: the template and the confinement rules. Pure.
+//! - `naming.rs`: the template and its placeholders; `segment.rs`: the
+//!   confinement rules for each segment and for whole names. Pure.
 //! - `file.rs`: the temporary file, its rename, and its clean-up on every
 //!   path, the signal thread's `exit` included.
 //!
@@ -13,6 +14,7 @@
 
 pub mod file;
 pub mod naming;
+mod segment;
 
 use std::collections::HashSet;
 use std::io;

@@ -20,6 +20,7 @@ mod regressions;
 mod retries;
 mod save;
 mod save_faults;
+mod save_names;
 mod secrets;
 mod signals;
 mod support;
