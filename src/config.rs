@@ -217,6 +217,8 @@ pub struct OutputSpec {
     pub tls_info: bool,
     /// `--response-header`: add these response headers to each record.
     pub response_headers: Option<crate::inspect::HeaderPick>,
+    /// Save the body of every `ok` URL (`-o`).
+    pub save: Option<crate::save::SaveSpec>,
 }
 
 /// CI verdicts: reports written when the run ends, and stopping early.

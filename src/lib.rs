@@ -37,6 +37,8 @@
 //!   its message, in the contract's order.
 //! - [`fetch`]: one HTTP client; admit, attempt and retry one URL, and turn
 //!   the outcome into a [`Record`]; count failures for `--max-failures`.
+//! - [`save`]: saving bodies (`-o`): file names from the `--output-name`
+//!   template, confined to the directory, and the atomic writer.
 //! - [`output`]: record writers for stdout, one per format.
 //! - [`observe`]: observers of finished records — summary and `--stats`,
 //!   the metrics endpoint, the progress line, the `--report`s (JUnit,
@@ -63,6 +65,7 @@ pub mod output;
 pub mod record;
 pub mod retry;
 pub mod run;
+pub mod save;
 pub mod signals;
 pub mod stop;
 pub mod values;

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
 }
 
 fn fanout_main() -> Exit {
+    ignore_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return parse_error(e),
@@ -65,6 +66,18 @@ fn fanout_main() -> Exit {
     // Don't wait for blocking work (a DNS lookup that hangs) on the way out.
     runtime.shutdown_background();
     finish.conclude(result)
+}
+
+/// A file-size limit (`ulimit -f`) would kill the process with SIGXFSZ in
+/// the middle of saving a body (`-o`), leaving its temporary file behind.
+/// Ignored, the write fails with `EFBIG` instead: a `save` error for that
+/// URL, like a full disk, and the run goes on.
+fn ignore_file_size_signal() {
+    // SAFETY: sets the disposition of one signal to SIG_IGN before any
+    // other thread exists; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 /// `--help` and `--version` print as clap writes them; any other parser

@@ -43,13 +43,15 @@ pub enum ErrorKind {
     /// The run was interrupted or its deadline passed while this URL was in
     /// flight.
     Cancelled,
+    /// The body of an otherwise `ok` URL could not be saved (`-o`).
+    Save,
     /// Anything else, such as a malformed HTTP response.
     Other,
 }
 
 impl ErrorKind {
     /// Every kind, in the order the README lists them.
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::InvalidUrl,
         ErrorKind::Dns,
         ErrorKind::Connect,
@@ -62,6 +64,7 @@ impl ErrorKind {
         ErrorKind::Assertion,
         ErrorKind::CircuitOpen,
         ErrorKind::Cancelled,
+        ErrorKind::Save,
         ErrorKind::Other,
     ];
 
@@ -80,6 +83,7 @@ impl ErrorKind {
             ErrorKind::Assertion => "assertion",
             ErrorKind::CircuitOpen => "circuit_open",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Save => "save",
             ErrorKind::Other => "other",
         }
     }
@@ -101,9 +105,13 @@ impl ErrorKind {
 
     /// Whether a record of this kind is the URL's final outcome, so a
     /// resumed run (`--skip-done`) need not fetch it again. The run
-    /// stopping, or a breaker refusing, says nothing about the URL.
+    /// stopping, or a breaker refusing, says nothing about the URL; a body
+    /// that could not be saved is still to be saved.
     pub fn is_final(self) -> bool {
-        !matches!(self, ErrorKind::Cancelled | ErrorKind::CircuitOpen)
+        !matches!(
+            self,
+            ErrorKind::Cancelled | ErrorKind::CircuitOpen | ErrorKind::Save
+        )
     }
 }
 
@@ -171,6 +179,10 @@ pub struct Record {
     /// (`null` without a response).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headers: Option<Option<Headers>>,
+    /// With `-o`: the path the body was saved to (`null` when nothing was
+    /// saved). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_to: Option<Option<String>>,
     /// The body, with `--body`: UTF-8 text, or base64 (see `body_encoding`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
@@ -201,6 +213,7 @@ impl Record {
             timings: None,
             tls: None,
             headers: None,
+            saved_to: None,
             body: None,
             body_encoding: None,
         }
@@ -270,6 +283,7 @@ mod tests {
         }
         assert_eq!(ErrorKind::from_name("nope"), None);
         assert!(!ErrorKind::Cancelled.is_final() && !ErrorKind::CircuitOpen.is_final());
+        assert!(!ErrorKind::Save.is_final());
         assert!(ErrorKind::Status.is_final() && ErrorKind::InvalidUrl.is_final());
     }
 

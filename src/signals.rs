@@ -64,6 +64,9 @@ pub fn stop_on_signals(stop: &Stop) -> io::Result<()> {
                     "fanout: {}; stdout is not being read, exiting without the remaining records",
                     reason.message()
                 );
+                // `exit` runs no destructors: temporary files of bodies
+                // being saved are removed here instead.
+                crate::save::remove_temporary_files();
                 let code = Exit::signalled(reason).unwrap_or(Exit::Interrupted);
                 std::process::exit(code.code().into());
             });

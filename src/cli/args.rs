@@ -343,7 +343,8 @@ pub struct OutputArgs {
 
     /// Most body bytes read per response; more is error `too_large`
     ///
-    /// SIZE is bytes, or with KB/MB/GB (powers of 1000) or KiB/MiB/GiB.
+    /// SIZE is bytes, or with KB/MB/GB (powers of 1000) or KiB/MiB/GiB;
+    /// 0 = no limit (not with --body or --expect, which hold the body).
     #[arg(long, value_name = "SIZE", default_value_t = Size(DEFAULT_MAX_BODY), help_heading = "Output")]
     pub max_body: Size,
 
@@ -412,4 +413,28 @@ pub struct VerdictArgs {
     /// Stop at the first failure: --max-failures 1
     #[arg(long, conflicts_with = "max_failures", help_heading = "CI verdicts")]
     pub fail_fast: bool,
+}
+
+/// Saving bodies to files.
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// Save the body of every ok URL to a file under DIR (created if missing)
+    ///
+    /// Bodies are written aside and renamed into place only when the URL is
+    /// ok; records gain "saved_to". Existing files are replaced.
+    #[arg(
+        short = 'o',
+        long = "output-dir",
+        value_name = "DIR",
+        help_heading = "Saving"
+    )]
+    pub output_dir: Option<PathBuf>,
+
+    /// File names under --output-dir
+    ///
+    /// Placeholders: {host} (with _PORT when not the default), {path} (the
+    /// URL path; / gives index.html; the query after @), {name} (the last
+    /// path segment), {index}, {hash} (16 hex digits of the URL's hash).
+    #[arg(long, value_name = "TEMPLATE", default_value = crate::save::DEFAULT_TEMPLATE, help_heading = "Saving")]
+    pub output_name: crate::save::Template,
 }

@@ -75,6 +75,10 @@ pub struct Cli {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub verdicts: args::VerdictArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub save: args::SaveArgs,
 }
 
 /// `--format`.
@@ -173,15 +177,22 @@ impl Cli {
         if l.deadline.is_some_and(|d| d.0.is_zero()) {
             bail!("--deadline must be longer than 0; use e.g. --deadline 5m");
         }
-        if o.max_body.0 == 0 {
-            bail!("--max-body must be at least 1 byte");
-        }
+        // 0 = no limit, for bodies streamed to disk (-o) or only counted;
+        // a body held in memory must stay bounded.
+        let max_body = match o.max_body.0 {
+            0 if o.body || s.expect.is_some() || !s.expect_jq.is_empty() => bail!(
+                "--max-body 0 (no limit) cannot be used with --body, --expect or \
+                 --expect-jq, which hold the body in memory; give a size"
+            ),
+            0 => u64::MAX,
+            n => n,
+        };
         if let Some(pct) = p.retry_budget {
             if !(0.0..=100.0).contains(&pct) {
                 bail!("--retry-budget must be a percentage from 0 to 100");
             }
         }
-        let request = resolve::request(q, o.max_body.0)?;
+        let request = resolve::request(q, max_body)?;
         let success = Success {
             accept: s.accept,
             expect: s.expect.as_deref().map(resolve::expect).transpose()?,
@@ -230,6 +241,8 @@ impl Cli {
         };
         let verdicts = resolve::verdicts(self.verdicts)?;
         let input = resolve::input(self.urls, self.input)?;
+        // Created before any request, so a bad directory is a usage error.
+        let save = resolve::save(self.save)?;
         let stdout_tty = std::io::stdout().is_terminal();
         let config = Config {
             limits: Limits {
@@ -267,6 +280,7 @@ impl Cli {
                 timings: o.timings,
                 tls_info: o.tls_info,
                 response_headers,
+                save,
             },
             verdicts,
         };
@@ -395,7 +409,10 @@ mod tests {
             &["-t", "0s"],
             &["-t", "soon"],
             &["--accept", "2xx"],
-            &["--max-body", "0"],
+            &["--max-body", "0", "--body"],
+            &["--max-body", "0", "--expect", "x"],
+            &["--output-name", "{nope}"],
+            &["-o", "/dev/null/sub"],
             &["--max-body", "lots"],
             &["-X", "BAD METHOD"],
             &["-d", "@/nonexistent/file"],

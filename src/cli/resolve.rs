@@ -7,11 +7,12 @@ use anyhow::{Context, bail};
 use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use super::args::{InputArgs, RequestArgs, VerdictArgs};
+use super::args::{InputArgs, RequestArgs, SaveArgs, VerdictArgs};
 use crate::config::{RequestSpec, Verdicts};
 use crate::exit::NO_URLS;
 use crate::fetch::redact_str;
 use crate::input::{Input, load_done};
+use crate::save::SaveSpec;
 
 /// The request settings, fully validated.
 pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSpec> {
@@ -105,6 +106,20 @@ pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSp
         proxy,
         http1_only: q.http1_1,
     })
+}
+
+/// `-o DIR` and `--output-name`: the directory is created now, and must
+/// take files.
+pub(super) fn save(a: SaveArgs) -> anyhow::Result<Option<SaveSpec>> {
+    let Some(dir) = a.output_dir else {
+        return Ok(None);
+    };
+    crate::save::prepare_dir(&dir)
+        .with_context(|| format!("cannot create or write in --output-dir {}", dir.display()))?;
+    Ok(Some(SaveSpec {
+        dir,
+        template: a.output_name,
+    }))
 }
 
 /// `--expect REGEX`.

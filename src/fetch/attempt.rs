@@ -124,6 +124,13 @@ impl Fetcher<'_> {
 
         let mut read: u64 = 0;
         let mut kept = self.hold_body.then(Vec::new);
+        // Saving bodies (-o): a body that can make the URL ok goes to a
+        // temporary file, deleted when dropped — by this future on a
+        // timeout or a stop, or below when the body is not whole.
+        let mut saving = self.saver.as_ref().and_then(|s| {
+            let accepted = self.config.success.accept.contains(resp.status().as_u16());
+            accepted.then(|| s.begin())
+        });
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
@@ -131,6 +138,9 @@ impl Fetcher<'_> {
                     let take = (chunk.len() as u64).min(room) as usize;
                     if let Some(k) = kept.as_mut() {
                         k.extend_from_slice(&chunk[..take]);
+                    }
+                    if let Some(file) = saving.as_mut() {
+                        file.write(&chunk[..take]);
                     }
                     read += take as u64;
                     out.bytes = read;
@@ -152,6 +162,9 @@ impl Fetcher<'_> {
             }
         }
         out.body = kept;
+        if out.failure.is_none() {
+            out.body_file = saving;
+        }
     }
 }
 
@@ -166,6 +179,8 @@ pub(super) struct Attempt {
     pub(super) bytes: u64,
     /// The body, with `--body`.
     pub(super) body: Option<Vec<u8>>,
+    /// With `-o`: the whole body, written aside, for an accepted status.
+    pub(super) body_file: Option<crate::save::Temp>,
     /// What went wrong at the transport level, if anything.
     pub(super) failure: Option<Failure>,
     /// The id sent with this attempt (`--request-id`).

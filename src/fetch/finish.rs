@@ -94,6 +94,7 @@ impl Fetcher<'_> {
                     .filter(|_| answered)
                     .map(|h| pick.pick(h))
             }),
+            saved_to: None,
             body: None,
             body_encoding: None,
         };

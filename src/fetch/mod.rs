@@ -65,6 +65,8 @@ pub struct Fetcher<'c> {
     failures: Option<FailureLimit>,
     /// `--timings`: the connections the client opened, not yet claimed.
     tracker: Option<Arc<crate::inspect::Tracker>>,
+    /// With `-o`: where bodies go, and the names written so far.
+    saver: Option<crate::save::Saver>,
 }
 
 impl<'c> Fetcher<'c> {
@@ -90,6 +92,7 @@ impl<'c> Fetcher<'c> {
                 || !config.success.expect_jq.is_empty(),
             failures: config.verdicts.max_failures.map(FailureLimit::new),
             tracker,
+            saver: config.output.save.clone().map(crate::save::Saver::new),
         })
     }
 
@@ -143,7 +146,7 @@ impl<'c> Fetcher<'c> {
         };
         // Boxed: the attempts' state is large, and only URLs that got a
         // slot need it, not the ones parked behind them.
-        let tried = Box::pin(self.try_url(&url, host, stop)).await;
+        let mut tried = Box::pin(self.try_url(&url, host, stop)).await;
         if let (Ending::Cancelled, 0) = (&tried.ending, tried.attempts) {
             // Stopped before its first request: the URL never started.
             return None;
@@ -155,7 +158,13 @@ impl<'c> Fetcher<'c> {
                 breakers.report(host, tried.pass, verdict.health);
             }
         }
-        let record = self.finish(index, line, tried, stop, host);
+        // Saving bodies (-o): the last attempt's file is renamed into place
+        // only if the finished record is ok, else deleted.
+        let body_file = tried.last.as_mut().and_then(|a| a.body_file.take());
+        let mut record = self.finish(index, line, tried, stop, host);
+        if let Some(saver) = &self.saver {
+            saver.settle(&mut record, &url, body_file);
+        }
         if let (Some(hosts), Some(host), true) = (&self.hosts, host, record.attempts > 0) {
             hosts.finished(host, record.ok, record.latency());
         }
@@ -168,6 +177,9 @@ impl<'c> Fetcher<'c> {
         let mut r = Record::without_request(index, line, kind, message);
         if self.config.protection.request_id.is_some() {
             r.request_id = Some(None);
+        }
+        if self.saver.is_some() {
+            r.saved_to = Some(None);
         }
         r
     }

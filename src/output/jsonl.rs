@@ -69,6 +69,7 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
         timings,
         tls,
         headers,
+        saved_to,
         body,
         body_encoding,
     } = record;
@@ -133,6 +134,10 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
     if let Some(headers) = headers {
         out.extend_from_slice(b",\"headers\":");
         value(out, headers)?;
+    }
+    if let Some(saved_to) = saved_to {
+        out.extend_from_slice(b",\"saved_to\":");
+        value(out, saved_to)?;
     }
     if let Some(body) = body {
         out.extend_from_slice(b",\"body\":");
@@ -215,6 +220,7 @@ mod tests {
             timings: None,
             tls: None,
             headers: None,
+            saved_to: None,
             body: None,
             body_encoding: None,
         };
@@ -241,6 +247,7 @@ mod tests {
         let mut binary = full.clone();
         binary.set_body(vec![0xff, 0x00, 0xfe]);
         binary.request_id = Some(Some("id".into()));
+        binary.saved_to = Some(Some("out/127.0.0.1_8080/b/\"é\"".into()));
         records.push(binary);
         let mut answered = full.clone();
         answered.request_id = Some(None);
@@ -272,6 +279,9 @@ mod tests {
         answered.tls = Some(None);
         answered.headers = Some(None);
         records.push(answered);
+        let mut unsaved = full.clone();
+        unsaved.saved_to = Some(None);
+        records.push(unsaved);
         for kind in ErrorKind::ALL {
             let mut r = Record::without_request(0, "not a url".into(), kind, "a \"b\"\r\n".into());
             r.elapsed_ms = Duration::from_secs(3600);

@@ -32,7 +32,7 @@ pub const KEYS: [&str; 14] = [
 ];
 
 /// Environment that would send loopback traffic elsewhere or change logging.
-const SCRUBBED_ENV: [&str; 8] = [
+pub const SCRUBBED_ENV: [&str; 8] = [
     "HTTP_PROXY",
     "http_proxy",
     "HTTPS_PROXY",
