@@ -8,6 +8,7 @@
 //! from the library's constants so help and behaviour agree.
 
 mod args;
+mod outputs;
 mod resolve;
 
 use std::io::IsTerminal;
@@ -23,6 +24,7 @@ use crate::output::Format;
 use crate::retry::RetryPolicy;
 
 pub use self::args::*;
+pub use self::outputs::*;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -66,19 +68,19 @@ pub struct Cli {
 
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub success: args::SuccessArgs,
+    pub success: outputs::SuccessArgs,
 
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub output: args::OutputArgs,
+    pub output: outputs::OutputArgs,
 
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub verdicts: args::VerdictArgs,
+    pub verdicts: outputs::VerdictArgs,
 
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub save: args::SaveArgs,
+    pub save: outputs::SaveArgs,
 }
 
 /// `--format`.

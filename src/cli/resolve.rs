@@ -7,7 +7,8 @@ use anyhow::{Context, bail};
 use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use super::args::{InputArgs, RequestArgs, SaveArgs, VerdictArgs};
+use super::args::{InputArgs, RequestArgs};
+use super::outputs::{SaveArgs, VerdictArgs};
 use crate::config::{RequestSpec, Verdicts};
 use crate::exit::NO_URLS;
 use crate::fetch::redact_str;

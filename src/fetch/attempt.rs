@@ -33,7 +33,15 @@ impl Fetcher<'_> {
                 maybe_sent: true,
             });
         }
-        self.expect_jq(&mut out, start).await; // seen.rs
+        // seen.rs
+        let whole = out.failure.is_none();
+        let status = out
+            .response
+            .as_ref()
+            .filter(|_| whole)
+            .map(|r| r.status.as_u16());
+        self.expect_jq(status, &mut out.body, &mut out.seen, start)
+            .await;
         out
     }
 
@@ -69,7 +77,7 @@ impl Fetcher<'_> {
                 }
             };
             out.response = Some(ResponseMeta::of(&resp, start));
-            self.seen_response(&resp, sent, out); // seen.rs
+            self.seen_response(&resp, sent, &mut out.seen); // seen.rs
             let status = resp.status();
             let follow =
                 max_redirects > 0 && matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
@@ -144,7 +152,7 @@ impl Fetcher<'_> {
                     }
                     read += take as u64;
                     out.bytes = read;
-                    Self::seen_bytes(out); // seen.rs
+                    Self::seen_bytes(&mut out.seen); // seen.rs
                     if take < chunk.len() {
                         out.failure = Some(Failure {
                             kind: ErrorKind::TooLarge,

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::header::HeaderMap;
 
 use super::Fetcher;
-use super::attempt::Attempt;
 use crate::inspect::timings::Hop;
 use crate::record::Cert;
 use crate::values::Dur;
@@ -29,9 +28,8 @@ pub(super) struct Seen {
 impl Fetcher<'_> {
     /// A hop's response arrived; `sent` is when its request was handed to
     /// the client.
-    pub(super) fn seen_response(&self, resp: &reqwest::Response, sent: Instant, out: &mut Attempt) {
+    pub(super) fn seen_response(&self, resp: &reqwest::Response, sent: Instant, seen: &mut Seen) {
         let now = Instant::now();
-        let seen = &mut out.seen;
         seen.hop = self.tracker.as_ref().map(|tracker| Hop {
             sent,
             headers: now,
@@ -49,8 +47,8 @@ impl Fetcher<'_> {
     }
 
     /// Another body byte arrived.
-    pub(super) fn seen_bytes(out: &mut Attempt) {
-        if let Some(hop) = out.seen.hop.as_mut() {
+    pub(super) fn seen_bytes(seen: &mut Seen) {
+        if let Some(hop) = seen.hop.as_mut() {
             hop.done = Instant::now();
         }
     }
@@ -60,20 +58,25 @@ impl Fetcher<'_> {
     /// a slow one delays neither other URLs nor a signal. One still running
     /// at the timeout fails the check and is abandoned (jaq cannot be
     /// interrupted), taking the body with it.
-    pub(super) async fn expect_jq(&self, out: &mut Attempt, started: Instant) {
+    /// `status` is the final response's, if the attempt is otherwise whole.
+    pub(super) async fn expect_jq(
+        &self,
+        status: Option<u16>,
+        body: &mut Option<Vec<u8>>,
+        seen: &mut Seen,
+        started: Instant,
+    ) {
         let filters = &self.config.success.expect_jq;
-        let accepted = out
-            .response
-            .as_ref()
-            .is_some_and(|r| self.config.success.accept.contains(r.status.as_u16()));
-        if filters.is_empty() || out.failure.is_some() || !accepted {
+        let accepted = status.is_some_and(|s| self.config.success.accept.contains(s));
+        if filters.is_empty() || !accepted {
             return;
         }
         let timeout = self.config.limits.timeout;
         let left = timeout.saturating_sub(started.elapsed());
-        let body = out.body.take().unwrap_or_default();
+        let held = body.take().unwrap_or_default();
         let filters = filters.clone();
         let job = tokio::task::spawn_blocking(move || {
+            let body = held;
             let found = filters.iter().find_map(|f| {
                 f.verdict(&body)
                     .err()
@@ -81,9 +84,9 @@ impl Fetcher<'_> {
             });
             (body, found)
         });
-        out.seen.jq = Some(match tokio::time::timeout(left, job).await {
-            Ok(Ok((body, found))) => {
-                out.body = Some(body);
+        seen.jq = Some(match tokio::time::timeout(left, job).await {
+            Ok(Ok((kept, found))) => {
+                *body = Some(kept);
                 found.map_or(Ok(()), Err)
             }
             Ok(Err(e)) => Err(format!("--expect-jq failed: {e}")),
