@@ -29,7 +29,7 @@ use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::exit::{Report, RunError};
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetcher, Shared};
 use crate::gates::Gates;
 use crate::input::{Input, Item};
 use crate::observe::hosts::HostStats;
@@ -58,7 +58,8 @@ pub async fn run(
         .output
         .host_stats
         .then(|| Arc::new(HostStats::default()));
-    let fetcher = Fetcher::new(config, gates.clone(), hosts.clone()).map_err(RunError::Setup)?;
+    let shared = Shared::new(config, gates.clone(), hosts.clone());
+    let fetcher = Fetcher::new(config, &shared).map_err(RunError::Setup)?;
     // Bound before any request, so a busy or bad address is a setup error.
     let metrics_listener = match config.protection.metrics {
         Some(addr) => Some(bind_metrics(addr).map_err(RunError::Setup)?),

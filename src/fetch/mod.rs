@@ -43,7 +43,40 @@ use crate::outcome::Judge;
 use crate::record::{ErrorKind, Record};
 use crate::stop::Stop;
 
-/// Fetches URLs with one shared client (one connection pool) for the run,
+/// What every fetcher of a run shares, built once by the run: with
+/// `--threads N` there are N fetchers (one client each), and `-c`, the
+/// breakers, `--max-failures` and the names `-o` has written must hold
+/// across all of them.
+#[derive(Clone)]
+pub struct Shared {
+    /// The run's admission state.
+    pub gates: Arc<Gates>,
+    /// `--host-stats`: every attempt and URL is noted per host.
+    pub hosts: Option<Arc<HostStats>>,
+    failures: Option<Arc<FailureLimit>>,
+    saver: Option<Arc<crate::save::Saver>>,
+}
+
+impl Shared {
+    /// The run-wide state `config` asks for, around `gates` and `hosts`.
+    pub fn new(config: &Config, gates: Arc<Gates>, hosts: Option<Arc<HostStats>>) -> Shared {
+        Shared {
+            gates,
+            hosts,
+            failures: config
+                .verdicts
+                .max_failures
+                .map(|n| Arc::new(FailureLimit::new(n))),
+            saver: config
+                .output
+                .save
+                .clone()
+                .map(|spec| Arc::new(crate::save::Saver::new(spec))),
+        }
+    }
+}
+
+/// Fetches URLs with one client (one connection pool) per thread,
 /// asking the run's gates before each request.
 pub struct Fetcher<'c> {
     config: &'c Config,
@@ -62,26 +95,23 @@ pub struct Fetcher<'c> {
     /// needs it.
     hold_body: bool,
     /// `--max-failures`: counted here, where a record becomes final.
-    failures: Option<FailureLimit>,
+    failures: Option<Arc<FailureLimit>>,
     /// `--timings`: the connections the client opened, not yet claimed.
     tracker: Option<Arc<crate::inspect::Tracker>>,
     /// With `-o`: where bodies go, and the names written so far.
-    saver: Option<crate::save::Saver>,
+    saver: Option<Arc<crate::save::Saver>>,
 }
 
 impl<'c> Fetcher<'c> {
-    /// Builds the client for a run whose gates are `gates`; with `hosts`,
-    /// notes every attempt there.
-    pub fn new(
-        config: &'c Config,
-        gates: Arc<Gates>,
-        hosts: Option<Arc<HostStats>>,
-    ) -> anyhow::Result<Fetcher<'c>> {
+    /// Builds a client (on the runtime that will drive it: a pool belongs
+    /// to the runtime that opened its connections) for a run sharing
+    /// `shared`.
+    pub fn new(config: &'c Config, shared: &Shared) -> anyhow::Result<Fetcher<'c>> {
         let (client, sensitive, tracker) = client::build(config)?;
         Ok(Fetcher {
             config,
-            gates,
-            hosts,
+            gates: shared.gates.clone(),
+            hosts: shared.hosts.clone(),
             client,
             judge: Judge::new(config.success.accept.clone(), config.retry.retry_on.clone()),
             idempotent: config.request.method.is_idempotent(),
@@ -90,9 +120,9 @@ impl<'c> Fetcher<'c> {
             hold_body: config.output.keep_body
                 || config.success.expect.is_some()
                 || !config.success.expect_jq.is_empty(),
-            failures: config.verdicts.max_failures.map(FailureLimit::new),
+            failures: shared.failures.clone(),
             tracker,
-            saver: config.output.save.clone().map(crate::save::Saver::new),
+            saver: shared.saver.clone(),
         })
     }
 
