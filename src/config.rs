@@ -74,6 +74,17 @@ pub struct Limits {
     pub connect_timeout: Duration,
     /// Limit for the whole run.
     pub deadline: Option<Duration>,
+    /// Fetch on this many threads, each with its own runtime and client.
+    pub threads: NonZeroUsize,
+}
+
+/// The environment variable that, when set, is the default of `--threads`
+/// (the test suite runs the binary with several values through it).
+pub const THREADS_ENV: &str = "FANOUT_THREADS";
+
+/// The default of `--threads`: the CPUs available to the process.
+pub fn available_threads() -> NonZeroUsize {
+    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
 }
 
 impl Default for Limits {
@@ -86,6 +97,7 @@ impl Default for Limits {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             deadline: None,
+            threads: available_threads(),
         }
     }
 }

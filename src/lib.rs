@@ -45,6 +45,8 @@
 //!   Markdown).
 //! - [`run`]: the pipeline: input stream → gates → fetch → writer and
 //!   observers.
+//! - `workers`: `--threads`: a runtime and a fetcher per thread, input
+//!   handed out in chunks, records handed to the one writer in batches.
 //! - [`exit`]: how a run ends: its [`Report`], the end-of-run output, and
 //!   the one decision of the exit status.
 //! - [`signals`]: SIGINT/SIGTERM on a thread of their own.
@@ -69,6 +71,7 @@ pub mod save;
 pub mod signals;
 pub mod stop;
 pub mod values;
+mod workers;
 
 pub use config::Config;
 pub use exit::{Exit, Report, RunError};

@@ -40,6 +40,7 @@ use crate::observe::{Observer, Progress, RunEnd, Summary};
 use crate::output::{self, RecordWriter};
 use crate::record::Record;
 use crate::stop::{Stop, StopReason};
+use crate::workers::Workers;
 
 /// URLs that may wait for a slot, per `-c` slot.
 pub const PARKED_PER_SLOT: usize = 4;
@@ -59,7 +60,15 @@ pub async fn run(
         .host_stats
         .then(|| Arc::new(HostStats::default()));
     let shared = Shared::new(config, gates.clone(), hosts.clone());
-    let fetcher = Fetcher::new(config, &shared).map_err(RunError::Setup)?;
+    // More threads than slots could never all be busy.
+    let threads = config.limits.threads.get().min(gates.concurrency());
+    let width = gates.concurrency().saturating_mul(1 + PARKED_PER_SLOT);
+    let mut engine = match threads {
+        1 => Engine::One(Fetcher::new(config, &shared).map_err(RunError::Setup)?),
+        n => Engine::Many(
+            Workers::start(config, &shared, n, width.div_ceil(n)).map_err(RunError::Setup)?,
+        ),
+    };
     // Bound before any request, so a busy or bad address is a setup error.
     let metrics_listener = match config.protection.metrics {
         Some(addr) => Some(bind_metrics(addr).map_err(RunError::Setup)?),
@@ -108,23 +117,32 @@ pub async fn run(
         observers.push(m);
     }
 
-    // Once stopped, no further item is taken from the input: nothing new
-    // starts, while the fetches already in flight finish as `cancelled`.
-    let items = items(rx).take_until(stop.stopped_owned());
-    let width = gates.concurrency().saturating_mul(1 + PARKED_PER_SLOT);
-    let fetches = items.map(|item| fetcher.fetch(item, stop));
     let mut sink = Sink {
         writer: output::writer(config.output.format, out, config.output.color),
         flush_each: config.output.flush_each_record,
         suspend,
         observers: &mut observers,
     };
-    let drained = if config.output.ordered {
-        sink.drain(fetches.buffered(width)).await
-    } else {
-        sink.drain(fetches.buffer_unordered(width)).await
+    let drained = match &mut engine {
+        Engine::One(fetcher) => {
+            // Once stopped, no further item is taken from the input: nothing
+            // new starts, while the fetches already in flight finish as
+            // `cancelled`.
+            let items = items(rx).take_until(stop.stopped_owned());
+            let fetches = items.map(|item| fetcher.fetch(item, stop));
+            if config.output.ordered {
+                sink.drain(fetches.buffered(width)).await
+            } else {
+                sink.drain(fetches.buffer_unordered(width)).await
+            }
+        }
+        Engine::Many(workers) => sink.drain(workers.run(rx, stop, gates.concurrency())).await,
     };
     drop(sink);
+    if let (Engine::Many(workers), Ok(())) = (engine, &drained) {
+        // Every worker has sent its last batch; its thread is ending.
+        workers.join();
+    }
     if let Some(timer) = deadline {
         timer.abort();
     }
@@ -159,6 +177,15 @@ pub async fn run(
         input_error: input_end.error,
         reports_failed: reports.failed(),
     })
+}
+
+/// What fetches: on one thread, a fetcher driven right here; on several,
+/// worker threads that hand their records to this task (`workers/`).
+/// One per run, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Engine<'c> {
+    One(Fetcher<'c>),
+    Many(Workers),
 }
 
 fn bind_metrics(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {

@@ -29,6 +29,12 @@ fn concurrency(s: &str) -> Result<NonZeroUsize, String> {
         .map_err(|_| "must be at least 1, e.g. -c 64".to_owned())
 }
 
+fn threads(s: &str) -> Result<NonZeroUsize, String> {
+    whole::<usize>(s, "--threads 4")?
+        .try_into()
+        .map_err(|_| "must be at least 1, e.g. --threads 4".to_owned())
+}
+
 fn per_host(s: &str) -> Result<usize, String> {
     whole(s, "--per-host 4 (0 = no limit)")
 }
@@ -147,6 +153,14 @@ pub struct LimitArgs {
     /// `cancelled`, and the exit status is 1.
     #[arg(long, value_name = "DUR", help_heading = "Concurrency")]
     pub deadline: Option<Dur>,
+
+    /// Fetch on N threads [default: the CPUs available]
+    ///
+    /// Each thread has its own runtime and connection pool; -c, --per-host, --rate and the
+    /// breakers hold across all of them together. The environment variable FANOUT_THREADS,
+    /// when set, is the default.
+    #[arg(long, value_name = "N", value_parser = threads, help_heading = "Concurrency")]
+    pub threads: Option<NonZeroUsize>,
 }
 
 /// Retries.

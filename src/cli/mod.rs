@@ -255,6 +255,10 @@ impl Cli {
                 timeout: l.timeout.0,
                 connect_timeout: l.connect_timeout.0,
                 deadline: l.deadline.map(|d| d.0),
+                threads: match l.threads {
+                    Some(n) => n,
+                    None => resolve::threads_from_env()?,
+                },
             },
             retry: RetryPolicy {
                 retries: r.retries,

@@ -256,3 +256,16 @@ pub(super) fn verdicts(v: VerdictArgs) -> anyhow::Result<Verdicts> {
         max_failures: std::num::NonZeroU64::new(max_failures),
     })
 }
+
+/// The default of `--threads`: `FANOUT_THREADS` when set, else the CPUs
+/// available.
+pub(super) fn threads_from_env() -> anyhow::Result<std::num::NonZeroUsize> {
+    use crate::config::{THREADS_ENV, available_threads};
+    match std::env::var(THREADS_ENV) {
+        Ok(v) if !v.trim().is_empty() => match v.trim().parse() {
+            Ok(n) => Ok(n),
+            Err(_) => anyhow::bail!("{THREADS_ENV}={v:?} must be a whole number of at least 1"),
+        },
+        _ => Ok(available_threads()),
+    }
+}

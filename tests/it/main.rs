@@ -34,4 +34,5 @@ mod secrets;
 mod signals;
 mod support;
 mod terminal;
+mod threads;
 mod tls;

@@ -43,7 +43,9 @@ pub const SCRUBBED_ENV: [&str; 8] = [
     "RUST_LOG",
 ];
 
-/// The real `fanout` binary, with a clean environment.
+/// The real `fanout` binary, with a clean environment — except
+/// `FANOUT_THREADS`, which it inherits: `.ci/run` runs the suite with 1
+/// and with 4 threads through it.
 pub fn fanout() -> Command {
     let mut cmd = Command::cargo_bin("fanout").expect("binary built");
     for var in SCRUBBED_ENV {
