@@ -60,8 +60,7 @@ pub async fn run(
         .host_stats
         .then(|| Arc::new(HostStats::default()));
     let shared = Shared::new(config, gates.clone(), hosts.clone());
-    // More threads than slots could never all be busy.
-    let threads = config.limits.threads.get().min(gates.concurrency());
+    let threads = gates.threads();
     let width = gates.concurrency().saturating_mul(1 + PARKED_PER_SLOT);
     let mut engine = match threads {
         1 => Engine::One(Fetcher::new(config, &shared).map_err(RunError::Setup)?),

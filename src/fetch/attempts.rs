@@ -76,7 +76,7 @@ impl Fetcher<'_> {
                     let admitted = tokio::select! {
                         biased;
                         _ = stop.stopped() => return Ending::Cancelled,
-                        a = self.gates.admit(host) => a,
+                        a = self.gates.admit_in(host, self.lane) => a,
                     };
                     match admitted {
                         Some(a) => Some(a),

@@ -55,9 +55,19 @@ pub struct Shared {
     pub hosts: Option<Arc<HostStats>>,
     failures: Option<Arc<FailureLimit>>,
     saver: Option<Arc<crate::save::Saver>>,
+    /// `--threads`: the fetch thread's share of the slots (`gates/`).
+    lane: Option<usize>,
 }
 
 impl Shared {
+    /// The same state for the fetcher of thread `lane`.
+    pub fn for_lane(&self, lane: usize) -> Shared {
+        Shared {
+            lane: Some(lane),
+            ..self.clone()
+        }
+    }
+
     /// The run-wide state `config` asks for, around `gates` and `hosts`.
     pub fn new(config: &Config, gates: Arc<Gates>, hosts: Option<Arc<HostStats>>) -> Shared {
         Shared {
@@ -72,6 +82,7 @@ impl Shared {
                 .save
                 .clone()
                 .map(|spec| Arc::new(crate::save::Saver::new(spec))),
+            lane: None,
         }
     }
 }
@@ -100,6 +111,8 @@ pub struct Fetcher<'c> {
     tracker: Option<Arc<crate::inspect::Tracker>>,
     /// With `-o`: where bodies go, and the names written so far.
     saver: Option<Arc<crate::save::Saver>>,
+    /// `--threads`: this fetcher's share of the slots.
+    lane: Option<usize>,
 }
 
 impl<'c> Fetcher<'c> {
@@ -123,6 +136,7 @@ impl<'c> Fetcher<'c> {
             failures: shared.failures.clone(),
             tracker,
             saver: shared.saver.clone(),
+            lane: shared.lane,
         })
     }
 
@@ -165,7 +179,7 @@ impl<'c> Fetcher<'c> {
                     // never started: it gets no record.
                     biased;
                     _ = stop.stopped() => return None,
-                    a = self.gates.admit(host) => a,
+                    a = self.gates.admit_in(host, self.lane) => a,
                 };
                 match admission {
                     Some(a) => Some(a),

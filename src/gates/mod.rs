@@ -9,6 +9,15 @@
 //! Waits must not hold anything another host could use: a URL waiting for
 //! its busy host holds no slot, and one whose host's circuit opens while it
 //! waits gives up at once (its `circuit_open` record takes no slot).
+//!
+//! With `--threads N` the `-c` slots are split into N lanes, one per fetch
+//! thread, taken before the run-wide slot. A thread then waits only for
+//! its own lane, woken by its own requests finishing: a slot freed on one
+//! thread never wakes a task on another (a cross-thread wake-up per
+//! request is what made a work-stealing runtime slower than one thread),
+//! and each thread's pool keeps about its share of connections. The price:
+//! a thread cannot borrow another's idle slots, which matters only at the
+//! end of the input, since idle threads take more of it.
 
 pub mod adaptive;
 pub mod aimd;
@@ -47,6 +56,9 @@ pub fn host_key(url: &Url) -> String {
 pub struct Gates {
     concurrency: usize,
     slots: Semaphore,
+    /// `--threads N`: each fetch thread's share of the slots (none on one
+    /// thread).
+    lanes: Vec<Semaphore>,
     per_host: Option<Arc<PerHost>>,
     adaptive: Option<Adaptive>,
     pacer: Option<Pacer>,
@@ -61,6 +73,7 @@ pub struct Gates {
 pub struct Admission<'g> {
     // Field order is drop order: the slot goes first.
     _slot: SemaphorePermit<'g>,
+    _lane: Option<SemaphorePermit<'g>>,
     _host: Option<HostPermit>,
     adaptive: Option<adaptive::HostPermit<'g>>,
     gates: &'g Gates,
@@ -87,9 +100,17 @@ impl Gates {
     pub fn new(config: &Config) -> Gates {
         let c = config.limits.concurrency.get().min(Semaphore::MAX_PERMITS);
         let p = &config.protection;
+        // More threads than slots could never all be busy.
+        let threads = config.limits.threads.get().min(c);
         Gates {
             concurrency: c,
             slots: Semaphore::new(c),
+            lanes: match threads {
+                1 => Vec::new(),
+                n => (0..n)
+                    .map(|i| Semaphore::new(c / n + usize::from(i < c % n)))
+                    .collect(),
+            },
             // --adaptive replaces the fixed --per-host limit, which becomes
             // its ceiling.
             per_host: match config.limits.adaptive {
@@ -112,6 +133,11 @@ impl Gates {
     /// `-c`: URLs that may hold a slot at once.
     pub fn concurrency(&self) -> usize {
         self.concurrency
+    }
+
+    /// The fetch threads the slots are split for: `--threads`, at most `-c`.
+    pub fn threads(&self) -> usize {
+        self.lanes.len().max(1)
     }
 
     /// URLs holding a slot right now.
@@ -153,6 +179,12 @@ impl Gates {
     /// Waits for `host`'s permit (with `--per-host`), then a slot. `None`
     /// when `host`'s circuit opened meanwhile: the URL is not requested.
     pub async fn admit(&self, host: Option<&str>) -> Option<Admission<'_>> {
+        self.admit_in(host, None).await
+    }
+
+    /// [`Gates::admit`] for the fetch thread of `lane` (`--threads`): the
+    /// slot is taken from that thread's share.
+    pub async fn admit_in(&self, host: Option<&str>, lane: Option<usize>) -> Option<Admission<'_>> {
         let admit = async {
             let host_permit = match (&self.per_host, host) {
                 (Some(limits), Some(host)) => Some(limits.acquire(host).await),
@@ -162,10 +194,16 @@ impl Gates {
                 (Some(limits), Some(host)) => Some(limits.acquire(host).await),
                 _ => None,
             };
+            let lane = match lane.and_then(|i| self.lanes.get(i)) {
+                Some(lane) => Some(lane.acquire().await.expect("never closed")),
+                None => None,
+            };
+            // With lanes this never waits: they add up to the slots.
             let slot = self.slots.acquire().await.expect("never closed");
             self.in_flight.fetch_add(1, Ordering::Relaxed);
             Admission {
                 _slot: slot,
+                _lane: lane,
                 _host: host_permit,
                 adaptive,
                 gates: self,
@@ -231,6 +269,25 @@ mod tests {
         drop(a);
         let _c = c.await.unwrap();
         assert_eq!(gates.in_flight(), 2);
+    }
+
+    #[tokio::test]
+    async fn each_thread_waits_for_its_own_lane_and_lanes_add_up_to_c() {
+        let mut config = config(3, None, None);
+        config.limits.threads = NonZeroUsize::new(2).unwrap();
+        let gates = Gates::new(&config);
+        assert_eq!(gates.threads(), 2);
+        let _a = gates.admit_in(None, Some(1)).await.unwrap();
+        let mut second = Box::pin(gates.admit_in(None, Some(1)));
+        assert!(
+            futures::poll!(second.as_mut()).is_pending(),
+            "lane 1 has 1 slot"
+        );
+        let _b = gates.admit_in(None, Some(0)).await.unwrap();
+        let _c = gates.admit_in(None, Some(0)).await.unwrap();
+        assert_eq!(gates.in_flight(), 3);
+        config.limits.threads = NonZeroUsize::new(8).unwrap();
+        assert_eq!(Gates::new(&config).threads(), 3, "no more threads than -c");
     }
 
     #[tokio::test]

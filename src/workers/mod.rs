@@ -11,7 +11,8 @@
 //! - input: workers pull chunks from one [`Handout`] (a lock per chunk);
 //! - admission: every fetcher asks the same `Arc<Gates>` (tokio's sync
 //!   primitives are runtime-agnostic), so `-c`, `--per-host`, `--rate`,
-//!   the breakers and the budget hold across all threads together; the
+//!   the breakers and the budget hold across all threads together, and
+//!   each thread takes its `-c` slots from a lane of its own; the
 //!   rest of the run-wide state (`--max-failures`, `-o` names) is in
 //!   [`Shared`];
 //! - records: each worker sends them to the writer in batches, when a
@@ -92,7 +93,7 @@ impl Workers {
         };
         for i in 0..n {
             let (job_tx, job_rx) = std_mpsc::channel();
-            let (config, shared, ready) = (config.clone(), shared.clone(), ready_tx.clone());
+            let (config, shared, ready) = (config.clone(), shared.for_lane(i), ready_tx.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("fanout-fetch-{i}"))
                 .spawn(move || worker(&config, &shared, width, ready, job_rx))?;
