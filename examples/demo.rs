@@ -127,7 +127,9 @@ async fn main() -> anyhow::Result<()> {
     });
     config.output.save = Some(fanout::save::SaveSpec {
         dir: bodies.clone(),
-        template: fanout::save::DEFAULT_TEMPLATE.parse().expect("the default template"),
+        template: fanout::save::DEFAULT_TEMPLATE
+            .parse()
+            .expect("the default template"),
     });
     let mut input = Input::new();
     input.push_lines(urls);

@@ -21,6 +21,9 @@ impl Fetcher<'_> {
     pub(super) async fn attempt(&self, url: &Url, request_id: Option<String>) -> Attempt {
         let mut out = Attempt {
             request_id,
+            // Boxed, and only when a flag looks at it: an attempt lives in
+            // every URL's future and is moved with it.
+            seen: self.inspects.then(Box::default),
             ..Attempt::default()
         };
         let start = Instant::now();
@@ -40,8 +43,9 @@ impl Fetcher<'_> {
             .as_ref()
             .filter(|_| whole)
             .map(|r| r.status.as_u16());
-        self.expect_jq(status, &mut out.body, &mut out.seen, start)
-            .await;
+        if let Some(seen) = out.seen.as_deref_mut() {
+            self.expect_jq(status, &mut out.body, seen, start).await;
+        }
         out
     }
 
@@ -77,7 +81,9 @@ impl Fetcher<'_> {
                 }
             };
             out.response = Some(ResponseMeta::of(&resp, start));
-            self.seen_response(&resp, sent, &mut out.seen); // seen.rs
+            if let Some(seen) = out.seen.as_deref_mut() {
+                self.seen_response(&resp, sent, seen); // seen.rs
+            }
             let status = resp.status();
             let follow =
                 max_redirects > 0 && matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
@@ -152,7 +158,9 @@ impl Fetcher<'_> {
                     }
                     read += take as u64;
                     out.bytes = read;
-                    Self::seen_bytes(&mut out.seen); // seen.rs
+                    if let Some(seen) = out.seen.as_deref_mut() {
+                        Self::seen_bytes(seen); // seen.rs
+                    }
                     if take < chunk.len() {
                         out.failure = Some(Failure {
                             kind: ErrorKind::TooLarge,
@@ -197,7 +205,7 @@ pub(super) struct Attempt {
     /// it does not count and is made again (`exhaustion.rs`).
     pub(super) starved: bool,
     /// What `inspect` and the checks keep of the final response.
-    pub(super) seen: super::seen::Seen,
+    pub(super) seen: Option<Box<super::seen::Seen>>,
 }
 
 impl Attempt {

@@ -58,7 +58,7 @@ impl Fetcher<'_> {
         };
         let error = error.or_else(|| self.check_assertions(&last, elapsed));
         let r = last.response;
-        let seen = last.seen;
+        let seen = last.seen.map(|s| *s).unwrap_or_default();
         let output = &self.config.output;
         let answered = r.is_some();
         let mut record = Record {
@@ -119,11 +119,12 @@ impl Fetcher<'_> {
     /// The success checks (`check`), for an answer that is otherwise ok.
     fn check_assertions(&self, last: &Attempt, elapsed: Duration) -> Option<RecordError> {
         let empty = HeaderMap::new();
+        let seen = last.seen.as_deref();
         let answer = Answer {
             body: last.body.as_deref().unwrap_or_default(),
-            headers: last.seen.headers.as_ref().unwrap_or(&empty),
-            jq: last.seen.jq.as_ref(),
-            cert: last.seen.cert.as_ref(),
+            headers: seen.and_then(|s| s.headers.as_ref()).unwrap_or(&empty),
+            jq: seen.and_then(|s| s.jq.as_ref()),
+            cert: seen.and_then(|s| s.cert.as_ref()),
             elapsed,
         };
         let s = &self.config.success;

@@ -61,6 +61,9 @@ pub struct Fetcher<'c> {
     /// Keep the body in memory: `--body`, `--expect` or `--expect-jq`
     /// needs it.
     hold_body: bool,
+    /// A flag looks at what answered (`inspect`, the header, jq and
+    /// certificate checks): attempts keep it in a `Seen`.
+    inspects: bool,
     /// `--max-failures`: counted here, where a record becomes final.
     failures: Option<FailureLimit>,
     /// `--timings`: the connections the client opened, not yet claimed.
@@ -92,6 +95,15 @@ impl<'c> Fetcher<'c> {
                 || !config.success.expect_jq.is_empty(),
             failures: config.verdicts.max_failures.map(FailureLimit::new),
             tracker,
+            inspects: {
+                let (s, o) = (&config.success, &config.output);
+                o.timings
+                    || o.tls_info
+                    || o.response_headers.is_some()
+                    || !s.expect_headers.is_empty()
+                    || !s.expect_jq.is_empty()
+                    || s.cert_valid.is_some()
+            },
             saver: config.output.save.clone().map(crate::save::Saver::new),
         })
     }
