@@ -16,12 +16,13 @@ use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use super::filter::fnv1a64;
+use super::jsonl_values::{HeadersSeed, Loose, Text};
 use super::line::parse_url;
 use super::{Item, MAX_LINE};
 
@@ -262,135 +263,6 @@ fn string<'de, A: MapAccess<'de>>(map: &mut A, field: &str) -> Result<Cow<'de, s
         _ => Err(de::Error::custom(format_args!(
             "`{field}` must be a string"
         ))),
-    }
-}
-
-/// A string, borrowed from the line when it has no escapes.
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de> de::Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Loose::deserialize(d)? {
-            Loose::Str(s) => Ok(Text(s)),
-            _ => Err(de::Error::custom("expected a string")),
-        }
-    }
-}
-
-/// Any JSON value, sorted into what a field may be: a string, an array
-/// of strings, or something else — so the caller can say which field
-/// was wrong instead of serde's "invalid type".
-enum Loose<'a> {
-    Str(Cow<'a, str>),
-    Strs(Vec<String>),
-    Other,
-}
-
-impl<'de> de::Deserialize<'de> for Loose<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(LooseVisitor)
-    }
-}
-
-struct LooseVisitor;
-
-impl<'de> Visitor<'de> for LooseVisitor {
-    type Value = Loose<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Loose<'de>, E> {
-        Ok(Loose::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Loose<'de>, E> {
-        Ok(Loose::Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Loose<'de>, E> {
-        Ok(Loose::Other)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Loose<'de>, E> {
-        Ok(Loose::Other)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Loose<'de>, E> {
-        Ok(Loose::Other)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Loose<'de>, E> {
-        Ok(Loose::Other)
-    }
-    fn visit_unit<E>(self) -> Result<Loose<'de>, E> {
-        Ok(Loose::Other)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Loose<'de>, A::Error> {
-        let mut out = Some(Vec::new());
-        while let Some(v) = s.next_element::<Loose>()? {
-            match (v, &mut out) {
-                (Loose::Str(t), Some(out)) => out.push(t.into_owned()),
-                _ => out = None,
-            }
-        }
-        Ok(out.map_or(Loose::Other, Loose::Strs))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Loose<'de>, A::Error> {
-        while m.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
-        Ok(Loose::Other)
-    }
-}
-
-/// `headers`: an object of name → string or array of strings, appended to
-/// the map in order.
-struct HeadersSeed<'m>(&'m mut HeaderMap);
-
-impl<'de> DeserializeSeed<'de> for HeadersSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for HeadersSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("`headers` as an object of name → string or array of strings")
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(name) = map.next_key::<Text>()? {
-            let header = HeaderName::from_bytes(name.0.as_bytes()).map_err(|_| {
-                de::Error::custom(format_args!("header name `{}` is not valid", name.0))
-            })?;
-            let bad = || {
-                de::Error::custom(format_args!(
-                    "header `{}` must be a string or an array of strings",
-                    name.0
-                ))
-            };
-            // Values are never quoted in messages: they may be credentials.
-            let value = |text: &str| {
-                HeaderValue::from_str(text).map_err(|_| {
-                    de::Error::custom(format_args!(
-                        "header `{}` has a value HTTP cannot carry (a control character?)",
-                        name.0
-                    ))
-                })
-            };
-            match map.next_value::<Loose>()? {
-                Loose::Str(v) => {
-                    self.0.append(header, value(&v)?);
-                }
-                Loose::Strs(vs) => {
-                    for v in vs {
-                        self.0.append(header.clone(), value(&v)?);
-                    }
-                }
-                Loose::Other => return Err(bad()),
-            }
-        }
-        Ok(())
     }
 }
 

@@ -27,6 +27,7 @@ use tokio::sync::mpsc;
 
 mod filter;
 mod jsonl;
+mod jsonl_values;
 mod line;
 
 use self::filter::Filters;

@@ -19,6 +19,7 @@ mod limits;
 mod lists;
 mod max_failures;
 mod output;
+mod per_line;
 mod pipes;
 mod politeness;
 mod properties;
