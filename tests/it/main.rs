@@ -28,6 +28,7 @@ mod redirects;
 mod regressions;
 mod reports;
 mod retries;
+mod routing;
 mod save;
 mod save_faults;
 mod save_names;
