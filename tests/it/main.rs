@@ -18,6 +18,7 @@ mod layers;
 mod limits;
 mod lists;
 mod max_failures;
+mod mtls;
 mod output;
 mod per_line;
 mod pipes;
