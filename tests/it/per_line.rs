@@ -158,7 +158,7 @@ fn the_method_is_the_lines_else_x_else_post_with_a_body_else_get() {
     ];
     for (args, l, want) in cases {
         let before = echo.seen().len();
-        let out = jsonl(args, &[l.clone()]);
+        let out = jsonl(args, std::slice::from_ref(&l));
         assert_eq!(out.status, Some(0), "{l}: {}", out.stderr);
         assert_eq!(echo.seen()[before].method, want, "{args:?} {l}");
     }
