@@ -10,6 +10,7 @@ use reqwest::{Method, StatusCode, Url, Version};
 
 use super::Fetcher;
 use super::failure::{Failure, classify_body_error, classify_send_error};
+use super::per_line::Shape;
 use crate::outcome::Observed;
 use crate::record::ErrorKind;
 use crate::retry::parse_retry_after;
@@ -18,7 +19,12 @@ use crate::values::{Dur, Size};
 impl Fetcher<'_> {
     /// One attempt: the request, its redirects and the body, all within
     /// `--timeout`.
-    pub(super) async fn attempt(&self, url: &Url, request_id: Option<String>) -> Attempt {
+    pub(super) async fn attempt(
+        &self,
+        url: &Url,
+        shape: &Shape<'_>,
+        request_id: Option<String>,
+    ) -> Attempt {
         let mut out = Attempt {
             request_id,
             // Boxed, and only when a flag looks at it: an attempt lives in
@@ -27,7 +33,7 @@ impl Fetcher<'_> {
             ..Attempt::default()
         };
         let start = Instant::now();
-        let exchange = self.exchange(url, start, &mut out);
+        let exchange = self.exchange(url, shape, start, &mut out);
         let timeout = self.config.limits.timeout;
         if tokio::time::timeout(timeout, exchange).await.is_err() {
             out.failure = Some(Failure {
@@ -51,19 +57,21 @@ impl Fetcher<'_> {
 
     /// Sends the request, follows redirects, reads the body. Fills `out` as
     /// it goes, so a timeout keeps what was learned before it.
-    async fn exchange(&self, url: &Url, start: Instant, out: &mut Attempt) {
+    async fn exchange(&self, url: &Url, shape: &Shape<'_>, start: Instant, out: &mut Attempt) {
         let spec = &self.config.request;
         let max_redirects = spec.max_redirects;
         let max_body = spec.max_body;
         let mut url = url.clone();
-        let mut method = spec.method.clone();
-        let mut body = self.body.clone();
+        let mut method = shape.method.clone();
+        let mut body = shape.body.clone();
         let mut send_sensitive = true;
         let mut resp = loop {
-            let mut req = self.client.request(method.clone(), url.clone());
+            let client = self.clients.for_url(&url);
+            let mut req = client.request(method.clone(), url.clone());
             if send_sensitive && !self.sensitive.is_empty() {
                 req = req.headers(self.sensitive.clone());
             }
+            req = self.hop_headers(req, &url, shape, send_sensitive); // per_line.rs
             if let (Some(name), Some(id)) = (&self.config.protection.request_id, &out.request_id) {
                 // The same id on every hop of this attempt's redirects.
                 req = req.header(name, id.as_str());

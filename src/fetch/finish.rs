@@ -25,6 +25,7 @@ impl Fetcher<'_> {
         tried: Tried,
         stop: &Stop,
         host: Option<&str>,
+        idempotent: bool,
     ) -> Record {
         let last = tried.last.unwrap_or_default();
         let error = match tried.ending {
@@ -32,7 +33,7 @@ impl Fetcher<'_> {
                 let mut error = self.error_of(kind, &last);
                 let retry = &self.config.retry;
                 let done = tried.attempts.saturating_sub(1);
-                if let Some(wait) = retry.refused_wait(done, &verdict, self.idempotent) {
+                if let Some(wait) = retry.refused_wait(done, &verdict, idempotent) {
                     error.message.push_str(&format!(
                         "; not retried: Retry-After {}s exceeds --backoff-max {}",
                         wait.as_secs_f64().ceil(),
@@ -76,6 +77,7 @@ impl Fetcher<'_> {
             remote_addr: r.as_ref().and_then(|r| r.remote_addr),
             redirects: last.redirects,
             error,
+            id: None,
             request_id: self
                 .config
                 .protection

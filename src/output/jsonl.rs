@@ -65,6 +65,7 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
         remote_addr,
         redirects,
         error,
+        id,
         request_id,
         timings,
         tls,
@@ -119,6 +120,10 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
     value(out, redirects)?;
     out.extend_from_slice(b",\"error\":");
     value(out, error)?;
+    if let Some(id) = id {
+        out.extend_from_slice(b",\"id\":");
+        value(out, id)?;
+    }
     if let Some(id) = request_id {
         out.extend_from_slice(b",\"request_id\":");
         value(out, id)?;
@@ -216,6 +221,7 @@ mod tests {
             remote_addr: Some("127.0.0.1:8080".parse().unwrap()),
             redirects: 1,
             error: None,
+            id: None,
             request_id: None,
             timings: None,
             tls: None,
@@ -279,6 +285,17 @@ mod tests {
         answered.tls = Some(None);
         answered.headers = Some(None);
         records.push(answered);
+        for id in [
+            serde_json::Value::Null,
+            serde_json::json!("row-\"7\"é"),
+            serde_json::json!(42),
+            serde_json::json!({"b": [1, 2.5, null], "a": true}),
+        ] {
+            let mut r = full.clone();
+            r.id = Some(id);
+            r.request_id = Some(None);
+            records.push(r);
+        }
         let mut unsaved = full.clone();
         unsaved.saved_to = Some(None);
         records.push(unsaved);
