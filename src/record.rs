@@ -174,11 +174,11 @@ pub struct Record {
     pub request_id: Option<Option<String>>,
     /// With `--timings`: the final hop's phases (`null` without a response).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub timings: Option<Option<Timings>>,
+    pub timings: Option<Option<Box<Timings>>>,
     /// With `--tls-info`: the final https response's leaf certificate
     /// (`null` for http or without a response).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<Option<Cert>>,
+    pub tls: Option<Option<Box<Cert>>>,
     /// With `--response-header`: the chosen headers of the final response
     /// (`null` without a response).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -11,7 +11,6 @@ use super::attempt::{Attempt, version_str};
 use super::attempts::{Ending, Tried};
 use super::circuit_open_message;
 use crate::check::{Answer, Checks, first_failure};
-use crate::inspect::timings::Hop;
 use crate::record::{ErrorKind, Record, RecordError};
 use crate::stop::Stop;
 use crate::values::Dur;
@@ -86,10 +85,13 @@ impl Fetcher<'_> {
                 .map(|_| last.request_id.clone()),
             timings: output
                 .timings
-                .then(|| seen.hop.filter(|_| answered).map(Hop::timings)),
-            tls: output
-                .tls_info
-                .then(|| seen.cert.filter(|_| answered).and_then(Result::ok)),
+                .then(|| seen.hop.filter(|_| answered).map(|h| Box::new(h.timings()))),
+            tls: output.tls_info.then(|| {
+                seen.cert
+                    .filter(|_| answered)
+                    .and_then(Result::ok)
+                    .map(Box::new)
+            }),
             headers: output.response_headers.as_ref().map(|pick| {
                 seen.headers
                     .as_ref()

@@ -257,21 +257,21 @@ mod tests {
         records.push(binary);
         let mut answered = full.clone();
         answered.request_id = Some(None);
-        answered.timings = Some(Some(crate::record::Timings {
+        answered.timings = Some(Some(Box::new(crate::record::Timings {
             reused: false,
             dns_ms: None,
             connect_ms: Some(Duration::from_micros(3_204)),
             ttfb_ms: Duration::from_nanos(5_118_999),
             download_ms: Duration::ZERO,
-        }));
-        answered.tls = Some(Some(crate::record::Cert {
+        })));
+        answered.tls = Some(Some(Box::new(crate::record::Cert {
             subject: "CN=example.com, O=\"Q\"".into(),
             issuer: "CN=R11, O=Let's Encrypt, C=US".into(),
             sans: vec!["example.com".into(), "::1".into()],
             not_before: 1_790_812_800,
             not_after: 1_798_675_199,
             days_left: -29.21,
-        }));
+        })));
         answered.headers = Some(Some(crate::record::Headers(vec![
             (
                 "set-cookie".into(),
