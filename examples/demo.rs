@@ -75,7 +75,17 @@ async fn main() -> anyhow::Result<()> {
 
     eprintln!("A local server is listening on {base}. The run below is the same as");
     eprintln!();
+    // Where the JUnit report and the saved bodies go.
+    let out = std::env::temp_dir().join(format!("fanout-demo-{}", std::process::id()));
+    let junit = out.join("junit.xml");
+    let bodies = out.join("bodies");
+    std::fs::create_dir_all(&bodies)?;
     eprintln!("    fanout --timeout 1s --retries 2 --backoff 100ms --ordered \\");
+    eprintln!(
+        "        --report junit={} -o {} \\",
+        junit.display(),
+        bodies.display()
+    );
     eprintln!("        {base}/fast {base}/slow {base}/flaky \\");
     eprintln!("        {base}/limited {base}/missing ftp://example.com/not-http 'not a url'");
     eprintln!();
@@ -111,6 +121,16 @@ async fn main() -> anyhow::Result<()> {
     config.retry.backoff = Duration::from_millis(100);
     config.output.ordered = true;
     config.output.flush_each_record = true;
+    config.verdicts.reports.push(fanout::config::ReportSpec {
+        format: fanout::config::ReportFormat::Junit,
+        path: junit.clone(),
+    });
+    config.output.save = Some(fanout::save::SaveSpec {
+        dir: bodies.clone(),
+        template: fanout::save::DEFAULT_TEMPLATE
+            .parse()
+            .expect("the default template"),
+    });
     let mut input = Input::new();
     input.push_lines(urls);
 
@@ -127,5 +147,14 @@ async fn main() -> anyhow::Result<()> {
         report.exit().code()
     );
     eprintln!("(0 = all ok, 1 = some URL failed, 2 = usage error, 130/143 = interrupted).");
+    eprintln!();
+    eprintln!(
+        "The JUnit report for a CI test reporter is {}; the bodies of the ok URLs",
+        junit.display()
+    );
+    eprintln!(
+        "were saved under {} (see \"saved_to\" in each record).",
+        bodies.display()
+    );
     Ok(())
 }

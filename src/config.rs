@@ -183,6 +183,25 @@ pub struct RequestSpec {
     pub proxy: Option<reqwest::Proxy>,
     /// Speak HTTP/1.1 only.
     pub http1_only: bool,
+    /// `method` was given (`-X`), so it beats a jsonl line's body's POST.
+    pub method_given: bool,
+    /// `--header-for`: headers sent only to their host.
+    pub header_for: crate::routes::HostHeaders,
+    /// `--resolve`: where requests to a host and port connect instead.
+    pub resolve: Vec<crate::routes::ResolveRule>,
+    /// `--cert`/`--key`: the client certificate for mutual TLS.
+    pub identity: Option<reqwest::Identity>,
+    /// `-4`/`-6`: use only addresses of this family.
+    pub ip_family: Option<IpFamily>,
+}
+
+/// `-4`/`-6`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpFamily {
+    /// IPv4 only.
+    V4,
+    /// IPv6 only.
+    V6,
 }
 
 impl Default for RequestSpec {
@@ -202,6 +221,11 @@ impl Default for RequestSpec {
             cacerts: Vec::new(),
             proxy: None,
             http1_only: false,
+            method_given: false,
+            header_for: Default::default(),
+            resolve: Vec::new(),
+            identity: None,
+            ip_family: None,
         }
     }
 }

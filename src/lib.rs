@@ -13,6 +13,8 @@
 //!
 //! - [`values`]: leaf value types — durations, sizes, rates, status sets.
 //! - [`record`]: the [`Record`] and its error kinds: the wire format.
+//! - [`routes`]: per-host request rules — `--resolve` (where a host's
+//!   connections go) and `--header-for` (headers only a host gets).
 //! - [`outcome`]: the one judge of an attempt — ok, error kind, transient,
 //!   what it says about the host.
 //! - [`retry`]: the retry policy: backoff with jitter, `Retry-After`, the
@@ -66,6 +68,7 @@ pub mod outcome;
 pub mod output;
 pub mod record;
 pub mod retry;
+pub mod routes;
 pub mod run;
 pub mod save;
 pub mod signals;

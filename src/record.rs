@@ -164,17 +164,21 @@ pub struct Record {
     pub redirects: u32,
     /// Why the URL is not ok; null when it is.
     pub error: Option<RecordError>,
+    /// With `--input-format jsonl`: the line's `id` (`null` when it has
+    /// none), so records join back to their inputs. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<serde_json::Value>,
     /// With `--request-id`: the id sent with the last attempt (`null` when
     /// no request was made). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<Option<String>>,
     /// With `--timings`: the final hop's phases (`null` without a response).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub timings: Option<Option<Timings>>,
+    pub timings: Option<Option<Box<Timings>>>,
     /// With `--tls-info`: the final https response's leaf certificate
     /// (`null` for http or without a response).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<Option<Cert>>,
+    pub tls: Option<Option<Box<Cert>>>,
     /// With `--response-header`: the chosen headers of the final response
     /// (`null` without a response).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,6 +213,7 @@ impl Record {
             remote_addr: None,
             redirects: 0,
             error: Some(RecordError { kind, message }),
+            id: None,
             request_id: None,
             timings: None,
             tls: None,

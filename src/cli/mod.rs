@@ -10,6 +10,7 @@
 mod args;
 mod outputs;
 mod resolve;
+mod routing;
 
 use std::io::IsTerminal;
 use std::num::NonZeroUsize;
@@ -25,6 +26,7 @@ use crate::retry::RetryPolicy;
 
 pub use self::args::*;
 pub use self::outputs::*;
+pub use self::routing::{InputFormat, RoutingArgs};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -65,6 +67,10 @@ pub struct Cli {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub request: args::RequestArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub routing: routing::RoutingArgs,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -194,7 +200,9 @@ impl Cli {
                 bail!("--retry-budget must be a percentage from 0 to 100");
             }
         }
-        let request = resolve::request(q, max_body)?;
+        let mut request = resolve::request(q, max_body)?;
+        let jsonl = self.routing.input_format == InputFormat::Jsonl;
+        routing::apply(self.routing, &mut request)?;
         let success = Success {
             accept: s.accept,
             expect: s.expect.as_deref().map(resolve::expect).transpose()?,
@@ -242,7 +250,7 @@ impl Cli {
             None => None,
         };
         let verdicts = resolve::verdicts(self.verdicts)?;
-        let input = resolve::input(self.urls, self.input)?;
+        let input = resolve::input(self.urls, self.input, jsonl)?;
         // Created before any request, so a bad directory is a usage error.
         let save = resolve::save(self.save)?;
         let stdout_tty = std::io::stdout().is_terminal();

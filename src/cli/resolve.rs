@@ -35,7 +35,7 @@ pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSp
         .map_err(|_| anyhow::anyhow!("invalid user agent `{}`", q.user_agent))?;
     headers.insert(header::USER_AGENT, ua);
     for h in &q.headers {
-        let (name, value) = parse_header(h)?;
+        let (name, value) = parse_header(h, "-H")?;
         // -H replaces -A's User-Agent; other names may repeat.
         if name == header::USER_AGENT {
             headers.insert(name, value);
@@ -89,7 +89,7 @@ pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSp
     let proxy = match &q.proxy {
         Some(proxy) => Some(reqwest::Proxy::all(proxy.as_str()).map_err(|_| {
             anyhow::anyhow!(
-                "invalid --proxy URL `{}`; use e.g. http://proxy.example:3128",
+                "invalid --proxy URL `{}`; use e.g. http://proxy.example:3128 or socks5h://127.0.0.1:1080",
                 redact_str(proxy)
             )
         })?),
@@ -106,6 +106,8 @@ pub(super) fn request(q: RequestArgs, max_body: u64) -> anyhow::Result<RequestSp
         cacerts,
         proxy,
         http1_only: q.http1_1,
+        method_given: q.method.is_some(),
+        ..RequestSpec::default()
     })
 }
 
@@ -167,9 +169,12 @@ pub(super) fn request_id(name: &str) -> anyhow::Result<HeaderName> {
 
 /// The input sources and filters, in the documented order: arguments,
 /// then each `-i`, then stdin when neither is given.
-pub(super) fn input(urls: Vec<String>, i: InputArgs) -> anyhow::Result<Input> {
+pub(super) fn input(urls: Vec<String>, i: InputArgs, jsonl: bool) -> anyhow::Result<Input> {
     use std::io::IsTerminal;
     let mut input = Input::new();
+    if jsonl {
+        input.jsonl();
+    }
     if let Some(shard) = i.shard {
         input.shard(shard);
     }
@@ -225,19 +230,19 @@ fn warn_unreadable(path: &std::path::Path, lines: &[u64], total: u64) {
 /// Parses `-H 'Name: value'`. Errors never quote the value: it may be a
 /// credential (`Authorization`, `Cookie`), and a header with no colon may be
 /// nothing but one.
-fn parse_header(h: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
+pub(super) fn parse_header(h: &str, flag: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
     let Some((name, value)) = h.split_once(':') else {
-        bail!("invalid -H header (no `:`); write it as e.g. -H 'Accept: text/html'");
+        bail!("invalid {flag} header (no `:`); write it as e.g. 'Accept: text/html'");
     };
     let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
         anyhow::anyhow!(
-            "invalid -H header name `{}`; write it as e.g. -H 'Accept: text/html'",
+            "invalid {flag} header name `{}`; write it as e.g. 'Accept: text/html'",
             name.trim()
         )
     })?;
     let value = HeaderValue::from_str(value.trim()).map_err(|_| {
         anyhow::anyhow!(
-            "invalid -H value for header `{name}`; use printable text, e.g. -H 'Accept: text/html'"
+            "invalid {flag} value for header `{name}`; use printable text, e.g. 'Accept: text/html'"
         )
     })?;
     Ok((name, value))

@@ -10,6 +10,7 @@ use reqwest::{Method, StatusCode, Url, Version};
 
 use super::Fetcher;
 use super::failure::{Failure, classify_body_error, classify_send_error};
+use super::per_line::Shape;
 use crate::outcome::Observed;
 use crate::record::ErrorKind;
 use crate::retry::parse_retry_after;
@@ -18,13 +19,21 @@ use crate::values::{Dur, Size};
 impl Fetcher<'_> {
     /// One attempt: the request, its redirects and the body, all within
     /// `--timeout`.
-    pub(super) async fn attempt(&self, url: &Url, request_id: Option<String>) -> Attempt {
+    pub(super) async fn attempt(
+        &self,
+        url: &Url,
+        shape: &Shape<'_>,
+        request_id: Option<String>,
+    ) -> Attempt {
         let mut out = Attempt {
             request_id,
+            // Boxed, and only when a flag looks at it: an attempt lives in
+            // every URL's future and is moved with it.
+            seen: self.inspects.then(Box::default),
             ..Attempt::default()
         };
         let start = Instant::now();
-        let exchange = self.exchange(url, start, &mut out);
+        let exchange = self.exchange(url, shape, start, &mut out);
         let timeout = self.config.limits.timeout;
         if tokio::time::timeout(timeout, exchange).await.is_err() {
             out.failure = Some(Failure {
@@ -40,26 +49,29 @@ impl Fetcher<'_> {
             .as_ref()
             .filter(|_| whole)
             .map(|r| r.status.as_u16());
-        self.expect_jq(status, &mut out.body, &mut out.seen, start)
-            .await;
+        if let Some(seen) = out.seen.as_deref_mut() {
+            self.expect_jq(status, &mut out.body, seen, start).await;
+        }
         out
     }
 
     /// Sends the request, follows redirects, reads the body. Fills `out` as
     /// it goes, so a timeout keeps what was learned before it.
-    async fn exchange(&self, url: &Url, start: Instant, out: &mut Attempt) {
+    async fn exchange(&self, url: &Url, shape: &Shape<'_>, start: Instant, out: &mut Attempt) {
         let spec = &self.config.request;
         let max_redirects = spec.max_redirects;
         let max_body = spec.max_body;
         let mut url = url.clone();
-        let mut method = spec.method.clone();
-        let mut body = self.body.clone();
+        let mut method = shape.method.clone();
+        let mut body = shape.body.clone();
         let mut send_sensitive = true;
         let mut resp = loop {
-            let mut req = self.client.request(method.clone(), url.clone());
+            let client = self.clients.for_url(&url);
+            let mut req = client.request(method.clone(), url.clone());
             if send_sensitive && !self.sensitive.is_empty() {
                 req = req.headers(self.sensitive.clone());
             }
+            req = self.hop_headers(req, &url, shape, send_sensitive); // per_line.rs
             if let (Some(name), Some(id)) = (&self.config.protection.request_id, &out.request_id) {
                 // The same id on every hop of this attempt's redirects.
                 req = req.header(name, id.as_str());
@@ -77,7 +89,9 @@ impl Fetcher<'_> {
                 }
             };
             out.response = Some(ResponseMeta::of(&resp, start));
-            self.seen_response(&resp, sent, &mut out.seen); // seen.rs
+            if let Some(seen) = out.seen.as_deref_mut() {
+                self.seen_response(&resp, sent, seen); // seen.rs
+            }
             let status = resp.status();
             let follow =
                 max_redirects > 0 && matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
@@ -152,7 +166,9 @@ impl Fetcher<'_> {
                     }
                     read += take as u64;
                     out.bytes = read;
-                    Self::seen_bytes(&mut out.seen); // seen.rs
+                    if let Some(seen) = out.seen.as_deref_mut() {
+                        Self::seen_bytes(seen); // seen.rs
+                    }
                     if take < chunk.len() {
                         out.failure = Some(Failure {
                             kind: ErrorKind::TooLarge,
@@ -197,7 +213,7 @@ pub(super) struct Attempt {
     /// it does not count and is made again (`exhaustion.rs`).
     pub(super) starved: bool,
     /// What `inspect` and the checks keep of the final response.
-    pub(super) seen: super::seen::Seen,
+    pub(super) seen: Option<Box<super::seen::Seen>>,
 }
 
 impl Attempt {

@@ -8,6 +8,7 @@ use reqwest::Url;
 
 use super::Fetcher;
 use super::attempt::Attempt;
+use super::per_line::Shape;
 use crate::gates::adaptive::Signal;
 use crate::gates::breaker::Pass;
 use crate::outcome::Verdict;
@@ -42,7 +43,13 @@ pub(super) struct Tried {
 
 impl Fetcher<'_> {
     /// Makes the attempts of one URL.
-    pub(super) async fn try_url(&self, url: &Url, host: Option<&str>, stop: &Stop) -> Tried {
+    pub(super) async fn try_url(
+        &self,
+        url: &Url,
+        shape: &Shape<'_>,
+        host: Option<&str>,
+        stop: &Stop,
+    ) -> Tried {
         let mut tried = Tried {
             ending: Ending::Cancelled,
             attempts: 0,
@@ -51,13 +58,14 @@ impl Fetcher<'_> {
             asked: false,
             started: Instant::now(),
         };
-        tried.ending = self.attempts_into(url, host, stop, &mut tried).await;
+        tried.ending = self.attempts_into(url, shape, host, stop, &mut tried).await;
         tried
     }
 
     async fn attempts_into(
         &self,
         url: &Url,
+        shape: &Shape<'_>,
         host: Option<&str>,
         stop: &Stop,
         t: &mut Tried,
@@ -116,7 +124,7 @@ impl Fetcher<'_> {
                     t.last = Some(cut);
                     return Ending::Cancelled;
                 }
-                a = self.attempt_when_free(url, id.clone()) => a,
+                a = self.attempt_when_free(url, shape, id.clone()) => a,
             };
             let observed = attempt.observed();
             if let (Some(hosts), Some(host)) = (&self.hosts, host) {
@@ -130,7 +138,7 @@ impl Fetcher<'_> {
             let mut decision = self
                 .config
                 .retry
-                .decide(t.attempts - 1, &verdict, self.idempotent);
+                .decide(t.attempts - 1, &verdict, shape.idempotent);
             if let (Decision::Retry(_), Some(budget)) = (decision, self.gates.budget()) {
                 if !budget.try_retry() {
                     decision = Decision::Stop;

@@ -1,11 +1,15 @@
-//! The one HTTP client of a run, built from the validated request settings.
+//! The HTTP client of a run, built from the validated request settings —
+//! one, plus one per port that `--resolve` names (`resolve.rs`).
 
 use std::sync::Arc;
 
-use reqwest::Client;
 use reqwest::header::{self, HeaderMap};
+use reqwest::{Client, ClientBuilder};
 
-use crate::config::Config;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::resolve::Clients;
+use crate::config::{Config, IpFamily};
 use crate::inspect::Tracker;
 use crate::inspect::timings::TimedResolver;
 
@@ -16,13 +20,11 @@ pub(super) const SENSITIVE: [header::HeaderName; 3] = [
     header::PROXY_AUTHORIZATION,
 ];
 
-/// The client, and the sensitive headers kept out of its defaults: those
-/// are sent per request, and not after a cross-host redirect. With
-/// `--timings`, also the table its connector fills.
-pub(super) fn build(config: &Config) -> anyhow::Result<(Client, HeaderMap, Option<Arc<Tracker>>)> {
-    use anyhow::Context;
-    let spec = &config.request;
-    let mut defaults = spec.headers.clone();
+/// The clients, and the sensitive headers kept out of their defaults:
+/// those are sent per request, and not after a cross-host redirect. With
+/// `--timings`, also the table their connectors fill.
+pub(super) fn build(config: &Config) -> anyhow::Result<(Clients, HeaderMap, Option<Arc<Tracker>>)> {
+    let mut defaults = config.request.headers.clone();
     let mut sensitive = HeaderMap::new();
     for name in SENSITIVE {
         for value in defaults.get_all(&name) {
@@ -30,8 +32,17 @@ pub(super) fn build(config: &Config) -> anyhow::Result<(Client, HeaderMap, Optio
         }
         defaults.remove(&name);
     }
+    let tracker = config.output.timings.then(Tracker::new);
+    let make = || builder(config, &defaults, tracker.as_ref());
+    let clients = Clients::build(&config.request.resolve, make)?;
+    Ok((clients, sensitive, tracker))
+}
+
+/// A builder with every setting of the run but `--resolve`'s overrides.
+fn builder(config: &Config, defaults: &HeaderMap, tracker: Option<&Arc<Tracker>>) -> ClientBuilder {
+    let spec = &config.request;
     let mut builder = Client::builder()
-        .default_headers(defaults)
+        .default_headers(defaults.clone())
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.limits.connect_timeout)
         .tls_danger_accept_invalid_certs(spec.insecure);
@@ -44,10 +55,19 @@ pub(super) fn build(config: &Config) -> anyhow::Result<(Client, HeaderMap, Optio
     if let Some(proxy) = &spec.proxy {
         builder = builder.proxy(proxy.clone());
     }
+    if let Some(identity) = &spec.identity {
+        builder = builder.identity(identity.clone());
+    }
+    // -4/-6: a local address of one family makes the connector drop the
+    // other family's addresses.
+    builder = match spec.ip_family {
+        None => builder,
+        Some(IpFamily::V4) => builder.local_address(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        Some(IpFamily::V6) => builder.local_address(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+    };
     // What answered: each piece is installed only when its flag asks, so
     // a run without them pays nothing.
-    let tracker = config.output.timings.then(Tracker::new);
-    if let Some(tracker) = &tracker {
+    if let Some(tracker) = tracker {
         builder = builder
             .connector_layer(tracker.layer())
             .dns_resolver(TimedResolver);
@@ -55,6 +75,5 @@ pub(super) fn build(config: &Config) -> anyhow::Result<(Client, HeaderMap, Optio
     if config.output.tls_info || config.success.cert_valid.is_some() {
         builder = builder.tls_info(true);
     }
-    let client = builder.build().context("cannot set up the HTTP client")?;
-    Ok((client, sensitive, tracker))
+    builder
 }

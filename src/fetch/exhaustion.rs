@@ -22,6 +22,7 @@ use tokio::sync::Notify;
 
 use super::Fetcher;
 use super::attempt::Attempt;
+use super::per_line::Shape;
 
 /// Signalled whenever an attempt ends: one waiter may find a descriptor.
 /// Process-wide, like the limit it stands for.
@@ -33,9 +34,14 @@ const RECHECK: Duration = Duration::from_millis(50);
 impl Fetcher<'_> {
     /// One attempt, made again (and not counted again) for as long as it
     /// fails only because fanout ran out of descriptors or ports.
-    pub(super) async fn attempt_when_free(&self, url: &Url, request_id: Option<String>) -> Attempt {
+    pub(super) async fn attempt_when_free(
+        &self,
+        url: &Url,
+        shape: &Shape<'_>,
+        request_id: Option<String>,
+    ) -> Attempt {
         loop {
-            let attempt = self.attempt(url, request_id.clone()).await;
+            let attempt = self.attempt(url, shape, request_id.clone()).await;
             if !attempt.starved {
                 RELEASED.notify_one();
                 return attempt;

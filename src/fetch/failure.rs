@@ -36,6 +36,10 @@ pub(super) fn classify_send_error(e: &reqwest::Error) -> Failure {
         }
     } else if e.is_timeout() {
         (ErrorKind::Timeout, true)
+    } else if has_tls_error(e) {
+        // A TLS alert after the handshake: with TLS 1.3 a server that
+        // refuses the client certificate (--cert) says so only then.
+        (ErrorKind::Tls, true)
     } else if is_malformed_response(e) {
         (ErrorKind::Other, true)
     } else if e.is_redirect() {
@@ -44,8 +48,9 @@ pub(super) fn classify_send_error(e: &reqwest::Error) -> Failure {
         // Closed or reset after the request went out, before a response.
         (ErrorKind::Connect, true)
     };
-    let message = match kind {
-        ErrorKind::Tls => format!("TLS handshake failed: {message}"),
+    let message = match (kind, maybe_sent) {
+        (ErrorKind::Tls, false) => format!("TLS handshake failed: {message}"),
+        (ErrorKind::Tls, true) => format!("TLS failed after the handshake: {message}"),
         _ => message,
     };
     Failure {

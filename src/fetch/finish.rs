@@ -11,7 +11,6 @@ use super::attempt::{Attempt, version_str};
 use super::attempts::{Ending, Tried};
 use super::circuit_open_message;
 use crate::check::{Answer, Checks, first_failure};
-use crate::inspect::timings::Hop;
 use crate::record::{ErrorKind, Record, RecordError};
 use crate::stop::Stop;
 use crate::values::Dur;
@@ -25,6 +24,7 @@ impl Fetcher<'_> {
         tried: Tried,
         stop: &Stop,
         host: Option<&str>,
+        idempotent: bool,
     ) -> Record {
         let last = tried.last.unwrap_or_default();
         let error = match tried.ending {
@@ -32,7 +32,7 @@ impl Fetcher<'_> {
                 let mut error = self.error_of(kind, &last);
                 let retry = &self.config.retry;
                 let done = tried.attempts.saturating_sub(1);
-                if let Some(wait) = retry.refused_wait(done, &verdict, self.idempotent) {
+                if let Some(wait) = retry.refused_wait(done, &verdict, idempotent) {
                     error.message.push_str(&format!(
                         "; not retried: Retry-After {}s exceeds --backoff-max {}",
                         wait.as_secs_f64().ceil(),
@@ -58,7 +58,7 @@ impl Fetcher<'_> {
         };
         let error = error.or_else(|| self.check_assertions(&last, elapsed));
         let r = last.response;
-        let seen = last.seen;
+        let seen = last.seen.map(|s| *s).unwrap_or_default();
         let output = &self.config.output;
         let answered = r.is_some();
         let mut record = Record {
@@ -76,6 +76,7 @@ impl Fetcher<'_> {
             remote_addr: r.as_ref().and_then(|r| r.remote_addr),
             redirects: last.redirects,
             error,
+            id: None,
             request_id: self
                 .config
                 .protection
@@ -84,10 +85,13 @@ impl Fetcher<'_> {
                 .map(|_| last.request_id.clone()),
             timings: output
                 .timings
-                .then(|| seen.hop.filter(|_| answered).map(Hop::timings)),
-            tls: output
-                .tls_info
-                .then(|| seen.cert.filter(|_| answered).and_then(Result::ok)),
+                .then(|| seen.hop.filter(|_| answered).map(|h| Box::new(h.timings()))),
+            tls: output.tls_info.then(|| {
+                seen.cert
+                    .filter(|_| answered)
+                    .and_then(Result::ok)
+                    .map(Box::new)
+            }),
             headers: output.response_headers.as_ref().map(|pick| {
                 seen.headers
                     .as_ref()
@@ -119,11 +123,12 @@ impl Fetcher<'_> {
     /// The success checks (`check`), for an answer that is otherwise ok.
     fn check_assertions(&self, last: &Attempt, elapsed: Duration) -> Option<RecordError> {
         let empty = HeaderMap::new();
+        let seen = last.seen.as_deref();
         let answer = Answer {
             body: last.body.as_deref().unwrap_or_default(),
-            headers: last.seen.headers.as_ref().unwrap_or(&empty),
-            jq: last.seen.jq.as_ref(),
-            cert: last.seen.cert.as_ref(),
+            headers: seen.and_then(|s| s.headers.as_ref()).unwrap_or(&empty),
+            jq: seen.and_then(|s| s.jq.as_ref()),
+            cert: seen.and_then(|s| s.cert.as_ref()),
             elapsed,
         };
         let s = &self.config.success;

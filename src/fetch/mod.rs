@@ -6,7 +6,10 @@
 //! or port changes) and counted for the record, and so one attempt's timeout
 //! covers the whole chain.
 //!
-//! - `client.rs`: the one HTTP client of the run.
+//! - `client.rs`: the HTTP client of the run.
+//! - `resolve.rs`: `--resolve`, one client per port it names.
+//! - `per_line.rs`: a jsonl line's method, headers and body; the
+//!   `--header-for` headers of each hop.
 //! - `attempts.rs`: the attempts of one URL, asking the gates before each.
 //! - `attempt.rs`: one attempt on the wire (request, redirects, body).
 //! - `failure.rs`: the HTTP stack's errors as error kinds.
@@ -23,6 +26,8 @@ mod exhaustion;
 mod failure;
 mod finish;
 mod limit;
+mod per_line;
+mod resolve;
 mod seen;
 
 use self::attempts::Ending;
@@ -31,8 +36,8 @@ use self::limit::FailureLimit;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use reqwest::Url;
 use reqwest::header::HeaderMap;
-use reqwest::{Client, Url};
 
 use crate::config::Config;
 use crate::gates::breaker::Pass;
@@ -94,7 +99,8 @@ pub struct Fetcher<'c> {
     gates: Arc<Gates>,
     /// `--host-stats`: every attempt and URL is noted per host.
     hosts: Option<Arc<HostStats>>,
-    client: Client,
+    /// The plain client, and one per `--resolve` port.
+    clients: resolve::Clients,
     judge: Judge,
     idempotent: bool,
     body: Option<Bytes>,
@@ -105,6 +111,9 @@ pub struct Fetcher<'c> {
     /// Keep the body in memory: `--body`, `--expect` or `--expect-jq`
     /// needs it.
     hold_body: bool,
+    /// A flag looks at what answered (`inspect`, the header, jq and
+    /// certificate checks): attempts keep it in a `Seen`.
+    inspects: bool,
     /// `--max-failures`: counted here, where a record becomes final.
     failures: Option<Arc<FailureLimit>>,
     /// `--timings`: the connections the client opened, not yet claimed.
@@ -120,12 +129,12 @@ impl<'c> Fetcher<'c> {
     /// to the runtime that opened its connections) for a run sharing
     /// `shared`.
     pub fn new(config: &'c Config, shared: &Shared) -> anyhow::Result<Fetcher<'c>> {
-        let (client, sensitive, tracker) = client::build(config)?;
+        let (clients, sensitive, tracker) = client::build(config)?;
         Ok(Fetcher {
             config,
             gates: shared.gates.clone(),
             hosts: shared.hosts.clone(),
-            client,
+            clients,
             judge: Judge::new(config.success.accept.clone(), config.retry.retry_on.clone()),
             idempotent: config.request.method.is_idempotent(),
             body: config.request.body.clone(),
@@ -135,6 +144,15 @@ impl<'c> Fetcher<'c> {
                 || !config.success.expect_jq.is_empty(),
             failures: shared.failures.clone(),
             tracker,
+            inspects: {
+                let (s, o) = (&config.success, &config.output);
+                o.timings
+                    || o.tls_info
+                    || o.response_headers.is_some()
+                    || !s.expect_headers.is_empty()
+                    || !s.expect_jq.is_empty()
+                    || s.cert_valid.is_some()
+            },
             saver: shared.saver.clone(),
             lane: shared.lane,
         })
@@ -158,7 +176,29 @@ impl<'c> Fetcher<'c> {
     }
 
     async fn fetch_record(&self, item: Item, stop: &Stop) -> Option<Record> {
-        let Item { index, line, url } = item;
+        let Item {
+            index,
+            line,
+            url,
+            request,
+        } = item;
+        let id = request.as_ref().map(|r| r.id.clone());
+        let mut record = self
+            .fetch_url(index, line, url, request.as_deref(), stop)
+            .await?;
+        // A jsonl run echoes every line's `id`, so records join back.
+        record.id = id;
+        Some(record)
+    }
+
+    async fn fetch_url(
+        &self,
+        index: u64,
+        line: String,
+        url: Result<Url, String>,
+        request: Option<&crate::input::LineRequest>,
+        stop: &Stop,
+    ) -> Option<Record> {
         let url = match url {
             Ok(url) => url,
             Err(message) => {
@@ -190,7 +230,8 @@ impl<'c> Fetcher<'c> {
         };
         // Boxed: the attempts' state is large, and only URLs that got a
         // slot need it, not the ones parked behind them.
-        let mut tried = Box::pin(self.try_url(&url, host, stop)).await;
+        let shape = self.shape(request);
+        let mut tried = Box::pin(self.try_url(&url, &shape, host, stop)).await;
         if let (Ending::Cancelled, 0) = (&tried.ending, tried.attempts) {
             // Stopped before its first request: the URL never started.
             return None;
@@ -205,7 +246,7 @@ impl<'c> Fetcher<'c> {
         // Saving bodies (-o): the last attempt's file is renamed into place
         // only if the finished record is ok, else deleted.
         let body_file = tried.last.as_mut().and_then(|a| a.body_file.take());
-        let mut record = self.finish(index, line, tried, stop, host);
+        let mut record = self.finish(index, line, tried, stop, host, shape.idempotent);
         if let Some(saver) = &self.saver {
             saver.settle(&mut record, &url, body_file);
         }

@@ -91,7 +91,8 @@ pub struct Done {
 }
 
 /// Reads earlier JSON Lines output: every record whose error kind is not
-/// `cancelled` or `circuit_open` is final, and its URL is skipped on a
+/// `cancelled` or `circuit_open` is final, and its key (its `id` when it
+/// has one, as a jsonl run's records do, else its `url`) is skipped on a
 /// rerun. Lines that are not records are counted, not fatal.
 pub fn load_done(mut reader: impl BufRead) -> io::Result<Done> {
     #[derive(serde::Deserialize)]
@@ -100,6 +101,9 @@ pub fn load_done(mut reader: impl BufRead) -> io::Result<Done> {
         url: std::borrow::Cow<'a, str>,
         #[serde(borrow)]
         error: Option<PrevError<'a>>,
+        /// A jsonl run's records carry the line's `id`: its key.
+        #[serde(default)]
+        id: serde_json::Value,
     }
     #[derive(serde::Deserialize)]
     struct PrevError<'a> {
@@ -127,7 +131,9 @@ pub fn load_done(mut reader: impl BufRead) -> io::Result<Done> {
                     .and_then(|e| ErrorKind::from_name(&e.kind))
                     .is_some_and(|k| !k.is_final());
                 if !retry {
-                    done.hashes.insert(fnv1a64(prev.url.as_bytes()));
+                    let key = super::id_key(&prev.id);
+                    let key = key.as_deref().unwrap_or(&prev.url);
+                    done.hashes.insert(fnv1a64(key.as_bytes()));
                 }
             }
             Err(_) => done.unreadable.push(done.lines),

@@ -101,7 +101,10 @@ pub fn parse_url(s: &str) -> Result<Url, String> {
     // tabs and newlines) and fetch a URL the user did not mean:
     // `http://h/ok # note` became `http://h/ok%20`. curl refuses such a
     // line too.
-    if let Some(at) = s.find(char::is_whitespace) {
+    // Bytes first: most lines are plain ASCII with nothing at or below a
+    // space, and decoding every char costs per line.
+    let suspect = s.bytes().any(|b| b <= b' ' || b >= 0x80);
+    if let Some(at) = suspect.then(|| s.find(char::is_whitespace)).flatten() {
         return Err(if s[at..].trim_start().starts_with('#') {
             "inline comments are not supported: put a `#` comment on a line of its own".to_owned()
         } else {

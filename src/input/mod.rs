@@ -26,10 +26,13 @@ use reqwest::Url;
 use tokio::sync::mpsc;
 
 mod filter;
+mod jsonl;
+mod jsonl_values;
 mod line;
 
 use self::filter::Filters;
 pub use self::filter::{Done, Shard, fnv1a64, load_done};
+pub use self::jsonl::{JsonLine, LineRequest, id_key, parse_json_line};
 use self::line::{classify_line, read_line};
 pub use self::line::{parse_line, parse_url, trim_line};
 
@@ -51,6 +54,8 @@ const READ_BUFFER: usize = 64 * 1024;
 pub struct Input {
     sources: Vec<Source>,
     filters: Filters,
+    /// `--input-format jsonl`: each line is a JSON request object.
+    jsonl: bool,
 }
 
 enum Source {
@@ -104,6 +109,12 @@ impl Input {
         self.push_reader("stdin", io::stdin());
     }
 
+    /// Reads each line as a JSON request object (`--input-format jsonl`)
+    /// instead of a bare URL.
+    pub fn jsonl(&mut self) {
+        self.jsonl = true;
+    }
+
     /// Keeps only this shard's lines (`--shard K/N`).
     pub fn shard(&mut self, shard: Shard) {
         self.filters.shard = Some(shard);
@@ -130,7 +141,7 @@ impl Input {
         let counter = sent.clone();
         let spawned = std::thread::Builder::new()
             .name("fanout-input".into())
-            .spawn(move || read_all(self.sources, self.filters, tx, counter));
+            .spawn(move || read_all(self.sources, self.filters, self.jsonl, tx, counter));
         if let Err(e) = spawned {
             // Without a thread there is no input; say so through the channel's
             // end instead of panicking.
@@ -178,6 +189,9 @@ pub struct Item {
     pub line: String,
     /// The parsed URL, or why the line is not one.
     pub url: Result<Url, String>,
+    /// With `--input-format jsonl`: the line's method, headers, body and
+    /// `id`. Boxed, so plain lines pay one pointer for it.
+    pub request: Option<Box<LineRequest>>,
 }
 
 /// How reading ended.
@@ -201,6 +215,7 @@ struct Batcher {
     bytes: usize,
     index: u64,
     filters: Filters,
+    jsonl: bool,
     /// Items sent, shared with the pipeline (progress, "not started").
     sent: Arc<ReadCount>,
     kept: u64,
@@ -213,6 +228,29 @@ impl Batcher {
         };
         let index = self.index;
         self.index += 1;
+        let item = match self.jsonl {
+            true => {
+                let (key, item) = jsonl::item(index, trimmed, truncated);
+                if !self.filters.keep(key, key) {
+                    return Ok(());
+                }
+                item
+            }
+            false => match self.plain(index, trimmed, truncated) {
+                Some(item) => item,
+                None => return Ok(()),
+            },
+        };
+        self.bytes += item.line.len();
+        self.batch.push(item);
+        if self.batch.len() >= BATCH || self.bytes >= BATCH_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The item of a plain line, unless a filter drops it.
+    fn plain(&mut self, index: u64, trimmed: &[u8], truncated: bool) -> Option<Item> {
         let raw = fnv1a64(trimmed);
         // Records show a line that is not UTF-8 lossily decoded.
         let text = match std::str::from_utf8(trimmed) {
@@ -220,15 +258,15 @@ impl Batcher {
             Err(_) => fnv1a64(String::from_utf8_lossy(trimmed).as_bytes()),
         };
         if !self.filters.keep(raw, text) {
-            return Ok(());
+            return None;
         }
         let (line, url) = classify_line(trimmed, truncated);
-        self.bytes += line.len();
-        self.batch.push(Item { index, line, url });
-        if self.batch.len() >= BATCH || self.bytes >= BATCH_BYTES {
-            self.flush()?;
-        }
-        Ok(())
+        Some(Item {
+            index,
+            line,
+            url,
+            request: None,
+        })
     }
 
     fn flush(&mut self) -> Result<(), Closed> {
@@ -248,6 +286,7 @@ impl Batcher {
 fn read_all(
     sources: Vec<Source>,
     filters: Filters,
+    jsonl: bool,
     tx: mpsc::Sender<Vec<Item>>,
     sent: Arc<ReadCount>,
 ) {
@@ -257,6 +296,7 @@ fn read_all(
         bytes: 0,
         index: 0,
         filters,
+        jsonl,
         sent,
         kept: 0,
     };

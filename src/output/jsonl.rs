@@ -65,6 +65,7 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
         remote_addr,
         redirects,
         error,
+        id,
         request_id,
         timings,
         tls,
@@ -119,6 +120,10 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
     value(out, redirects)?;
     out.extend_from_slice(b",\"error\":");
     value(out, error)?;
+    if let Some(id) = id {
+        out.extend_from_slice(b",\"id\":");
+        value(out, id)?;
+    }
     if let Some(id) = request_id {
         out.extend_from_slice(b",\"request_id\":");
         value(out, id)?;
@@ -216,6 +221,7 @@ mod tests {
             remote_addr: Some("127.0.0.1:8080".parse().unwrap()),
             redirects: 1,
             error: None,
+            id: None,
             request_id: None,
             timings: None,
             tls: None,
@@ -251,21 +257,21 @@ mod tests {
         records.push(binary);
         let mut answered = full.clone();
         answered.request_id = Some(None);
-        answered.timings = Some(Some(crate::record::Timings {
+        answered.timings = Some(Some(Box::new(crate::record::Timings {
             reused: false,
             dns_ms: None,
             connect_ms: Some(Duration::from_micros(3_204)),
             ttfb_ms: Duration::from_nanos(5_118_999),
             download_ms: Duration::ZERO,
-        }));
-        answered.tls = Some(Some(crate::record::Cert {
+        })));
+        answered.tls = Some(Some(Box::new(crate::record::Cert {
             subject: "CN=example.com, O=\"Q\"".into(),
             issuer: "CN=R11, O=Let's Encrypt, C=US".into(),
             sans: vec!["example.com".into(), "::1".into()],
             not_before: 1_790_812_800,
             not_after: 1_798_675_199,
             days_left: -29.21,
-        }));
+        })));
         answered.headers = Some(Some(crate::record::Headers(vec![
             (
                 "set-cookie".into(),
@@ -279,6 +285,17 @@ mod tests {
         answered.tls = Some(None);
         answered.headers = Some(None);
         records.push(answered);
+        for id in [
+            serde_json::Value::Null,
+            serde_json::json!("row-\"7\"é"),
+            serde_json::json!(42),
+            serde_json::json!({"b": [1, 2.5, null], "a": true}),
+        ] {
+            let mut r = full.clone();
+            r.id = Some(id);
+            r.request_id = Some(None);
+            records.push(r);
+        }
         let mut unsaved = full.clone();
         unsaved.saved_to = Some(None);
         records.push(unsaved);

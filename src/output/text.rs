@@ -165,21 +165,21 @@ mod tests {
         r.status = Some(200);
         r.attempts = 1;
         r.elapsed_ms = Duration::from_millis(12);
-        r.tls = Some(Some(Cert {
+        r.tls = Some(Some(Box::new(Cert {
             subject: String::new(),
             issuer: String::new(),
             sans: vec![],
             not_before: 0,
             not_after: 0,
             days_left: 29.71,
-        }));
-        r.timings = Some(Some(Timings {
+        })));
+        r.timings = Some(Some(Box::new(Timings {
             reused: false,
             dns_ms: None,
             connect_ms: Some(Duration::from_millis(9)),
             ttfb_ms: Duration::from_millis(2),
             download_ms: Duration::ZERO,
-        }));
+        })));
         let mut w = TextWriter::new(Vec::new(), false);
         w.write(&r).unwrap();
         let text = String::from_utf8(w.out).unwrap();

@@ -25,6 +25,8 @@ pub struct Options {
     pub accept_delay: fn(usize) -> Duration,
     /// Wait before each response.
     pub response_delay: Duration,
+    /// The names the leaf certificate is for.
+    pub names: Vec<String>,
 }
 
 impl Options {
@@ -36,6 +38,7 @@ impl Options {
             not_after: now + time::Duration::days(days),
             accept_delay: |_| Duration::ZERO,
             response_delay: Duration::ZERO,
+            names: vec!["127.0.0.1".to_owned(), "localhost".to_owned()],
         }
     }
 }
@@ -138,8 +141,7 @@ fn tls_config(options: &Options) -> (Arc<rustls::ServerConfig>, String) {
         .push(DnType::CommonName, "Test CA");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let mut params =
-        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    let mut params = CertificateParams::new(options.names.clone()).unwrap();
     params.distinguished_name = DistinguishedName::new();
     params
         .distinguished_name

@@ -244,3 +244,94 @@ proptest! {
         }
     }
 }
+
+/// The checks every parsed jsonl line must pass.
+fn check_json_line(raw: &[u8], truncated: bool) -> Result<(), TestCaseError> {
+    use fanout::input::{id_key, parse_json_line};
+    let l = parse_json_line(raw, truncated);
+    match &l.url {
+        Ok(url) => {
+            prop_assert!(!truncated);
+            prop_assert!(matches!(url.scheme(), "http" | "https"));
+            let again = parse_url(&l.line);
+            prop_assert_eq!(again.as_ref(), Ok(url));
+        }
+        Err(reason) => prop_assert!(!reason.is_empty()),
+    }
+    let key = l.key();
+    match id_key(&l.request.id) {
+        Some(id) => prop_assert_eq!(key, id),
+        None => prop_assert_eq!(key.as_ref(), l.line.as_str()),
+    }
+    Ok(())
+}
+
+/// A JSON value of any shape, a few levels deep.
+fn any_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{Value, json};
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        "\\PC{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-z]{1,4}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn any_bytes_are_a_json_line_or_a_reason(raw in proptest::collection::vec(any::<u8>(), 0..200)) {
+        check_json_line(&raw, false)?;
+        check_json_line(&raw, true)?;
+    }
+
+    #[test]
+    fn any_object_is_a_request_or_a_reason(
+        url in prop_oneof![Just("http://a.test/x".to_owned()), "\\PC{0,20}"],
+        method in proptest::option::of("[A-Za-z ]{0,8}"),
+        headers in proptest::option::of(any_json()),
+        body in proptest::option::of(any_json()),
+        id in proptest::option::of(any_json()),
+    ) {
+        let mut line = serde_json::json!({"url": url});
+        for (k, v) in [("method", method.map(serde_json::Value::String)), ("headers", headers), ("body", body), ("id", id.clone())] {
+            if let Some(v) = v {
+                line[k] = v;
+            }
+        }
+        let text = line.to_string();
+        check_json_line(text.as_bytes(), false)?;
+        // The id comes back whatever else is wrong with the line.
+        let parsed = fanout::input::parse_json_line(text.as_bytes(), false);
+        prop_assert_eq!(parsed.request.id, id.unwrap_or_default());
+        prop_assert_eq!(parsed.line, url);
+    }
+
+    #[test]
+    fn well_formed_lines_give_their_request(
+        path in "[a-z0-9/]{0,20}",
+        values in proptest::collection::vec("[ -~]{0,12}", 1..4),
+        body in "\\PC{0,40}",
+    ) {
+        let line = serde_json::json!({
+            "url": format!("https://a.test/{path}"),
+            "headers": {"x-v": values},
+            "body": body,
+        });
+        let l = fanout::input::parse_json_line(line.to_string().as_bytes(), false);
+        prop_assert!(l.url.is_ok(), "{:?}", l.url);
+        let got: Vec<String> = l.request.headers.get_all("x-v").iter()
+            .map(|v| v.to_str().unwrap().trim().to_owned()).collect();
+        let want: Vec<String> = values.iter().map(|v| v.trim().to_owned()).collect();
+        prop_assert_eq!(got, want);
+        prop_assert_eq!(l.request.body.as_deref(), Some(body.as_bytes()));
+    }
+}
