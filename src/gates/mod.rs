@@ -15,9 +15,11 @@
 //! its own lane, woken by its own requests finishing: a slot freed on one
 //! thread never wakes a task on another (a cross-thread wake-up per
 //! request is what made a work-stealing runtime slower than one thread),
-//! and each thread's pool keeps about its share of connections. The price:
-//! a thread cannot borrow another's idle slots, which matters only at the
-//! end of the input, since idle threads take more of it.
+//! and each thread's pool keeps about its share of connections. A URL
+//! that has waited [`BORROW_AFTER`] for its lane waits for any run-wide
+//! slot instead, so a thread whose lane is held by a slow host borrows the
+//! slots other threads leave idle: `-c` stays one run-wide limit, and the
+//! lanes only decide who waits where while every slot is busy.
 
 pub mod adaptive;
 pub mod aimd;
@@ -42,6 +44,11 @@ use crate::config::Config;
 
 /// Longer than any run; stands in for durations too long to add to a clock.
 pub(crate) const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// How long a URL waits for its thread's lane before it takes any free
+/// run-wide slot instead (`--threads`). Longer than a loaded loopback
+/// request takes, so while every lane is busy nobody borrows.
+pub const BORROW_AFTER: Duration = Duration::from_millis(10);
 
 /// The host key: host and port, as the SPEC defines a host.
 pub fn host_key(url: &Url) -> String {
@@ -195,10 +202,19 @@ impl Gates {
                 _ => None,
             };
             let lane = match lane.and_then(|i| self.lanes.get(i)) {
-                Some(lane) => Some(lane.acquire().await.expect("never closed")),
+                Some(lane) => match lane.try_acquire() {
+                    Ok(permit) => Some(permit),
+                    Err(_) => tokio::select! {
+                        // Its own lane first; after a while, whichever
+                        // slot is free (the lane's wait is dropped).
+                        biased;
+                        p = lane.acquire() => Some(p.expect("never closed")),
+                        () = tokio::time::sleep(BORROW_AFTER) => None,
+                    },
+                },
                 None => None,
             };
-            // With lanes this never waits: they add up to the slots.
+            // With a lane this waits only while others borrow.
             let slot = self.slots.acquire().await.expect("never closed");
             self.in_flight.fetch_add(1, Ordering::Relaxed);
             Admission {
@@ -271,7 +287,7 @@ mod tests {
         assert_eq!(gates.in_flight(), 2);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn each_thread_waits_for_its_own_lane_and_lanes_add_up_to_c() {
         let mut config = config(3, None, None);
         config.limits.threads = NonZeroUsize::new(2).unwrap();
@@ -283,8 +299,21 @@ mod tests {
             futures::poll!(second.as_mut()).is_pending(),
             "lane 1 has 1 slot"
         );
-        let _b = gates.admit_in(None, Some(0)).await.unwrap();
+        let b = gates.admit_in(None, Some(0)).await.unwrap();
         let _c = gates.admit_in(None, Some(0)).await.unwrap();
+        assert_eq!(gates.in_flight(), 3);
+        // Lane 1 stays full; once lane 0 frees a slot, the waiting URL
+        // borrows it, after a while.
+        drop(b);
+        tokio::time::sleep(BORROW_AFTER / 2).await;
+        assert!(
+            futures::poll!(second.as_mut()).is_pending(),
+            "too soon to borrow"
+        );
+        tokio::time::sleep(BORROW_AFTER).await;
+        let std::task::Poll::Ready(Some(_borrowed)) = futures::poll!(second.as_mut()) else {
+            panic!("lane 0's free slot is borrowed");
+        };
         assert_eq!(gates.in_flight(), 3);
         config.limits.threads = NonZeroUsize::new(8).unwrap();
         assert_eq!(Gates::new(&config).threads(), 3, "no more threads than -c");
