@@ -45,7 +45,7 @@ use crate::record::Record;
 use crate::stop::Stop;
 
 /// Records per batch sent to the writer, at most.
-const BATCH: usize = 256;
+const BATCH: usize = 64;
 /// How long a worker holds a batch for more records before sending it.
 pub const LINGER: Duration = Duration::from_millis(2);
 
@@ -124,7 +124,7 @@ impl Workers {
         let chunk = concurrency.div_ceil(n).clamp(1, BATCH);
         let window = self.ordered.then_some(self.width * n);
         let handout = Arc::new(Handout::new(rx, chunk, window));
-        let (tx, records) = mpsc::channel(2 * n);
+        let (tx, records) = mpsc::channel(n);
         for job in self.jobs.drain(..) {
             let _ = job.send(Job {
                 handout: handout.clone(),
