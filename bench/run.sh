@@ -4,12 +4,20 @@
 # run so that a busy machine slows every tool alike. Also times fanout's first
 # record on a live pipe. Not part of `cargo test`: run it by hand.
 #
-#   bench/run.sh                      # N=100000 C=64 RUNS=5
-#   N=1000000 bench/run.sh            # a million URLs
+#   bench/run.sh                      # all three scenarios, RUNS=5
+#   N=1000000 SCENARIOS=keepalive bench/run.sh   # a million URLs
 #   RUNS=9 TOOLS="fanout oha" bench/run.sh
 #
-# Settings (environment): N URLs, C concurrency, RUNS repetitions per tool,
-# TOOLS (any of: fanout oha curl fanout-protected fanout-base; fanout-protected
+# Scenarios (SCENARIOS, default all): keepalive (plain HTTP/1.1, connections
+# kept; N URLs, default 100000), tls-new (HTTPS, a new TLS connection and a
+# full handshake per URL; N_TLS, default 20000), h2 (HTTP/2 over TLS,
+# connections kept; N_H2, default 50000). The TLS servers use a CA and
+# certificate made here with openssl; every client is given the CA.
+#
+# Settings (environment): C concurrency, RUNS repetitions per tool,
+# TOOLS (any of: fanout fanout-1t oha curl fanout-protected fanout-base;
+# fanout runs with its default --threads, fanout-1t with --threads 1;
+# fanout-protected
 # is fanout with --trip-after, --retry-budget, --request-id and --metrics all
 # on, to measure what they cost; fanout-base is the binary FANOUT_BASE, an
 # older build to compare with in the same run), FANOUT (a prebuilt binary;
@@ -20,9 +28,12 @@
 set -euo pipefail
 
 N=${N:-100000}
+N_TLS=${N_TLS:-20000}
+N_H2=${N_H2:-50000}
 C=${C:-64}
 RUNS=${RUNS:-5}
-TOOLS=${TOOLS:-"fanout oha curl"}
+TOOLS=${TOOLS:-"fanout fanout-1t oha curl"}
+SCENARIOS=${SCENARIOS:-"keepalive tls-new h2"}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 
@@ -34,6 +45,7 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v curl >/dev/null || missing+=(curl)
 [ -x /usr/bin/time ] || missing+=(time)
 command -v python3 >/dev/null || missing+=(python3)
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
     apt-get update -qq
@@ -72,10 +84,28 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# A free port on loopback; nginx binds it right after, which is racy only
+# A CA and a certificate for 127.0.0.1 signed by it, for the TLS servers.
+(
+    cd "$work"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout ca.key -out ca.pem -days 2 -subj "/CN=fanout bench CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout server.key -out server.csr -subj "/CN=127.0.0.1" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+        -out server.pem -days 2 -extfile server.ext 2>/dev/null
+)
+ca="$work/ca.pem"
+
+# Free ports on loopback; nginx binds them right after, which is racy only
 # against another program grabbing the same port in between.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$work|g" "$here/nginx.conf" >"$work/nginx.conf"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+tls_port=$(free_port)
+h2_port=$(free_port)
+sed -e "s|@PORT@|$port|g" -e "s|@TLS_PORT@|$tls_port|g" -e "s|@H2_PORT@|$h2_port|g" \
+    -e "s|@DIR@|$work|g" "$here/nginx.conf" >"$work/nginx.conf"
 "$NGINX" -p "$work" -c "$work/nginx.conf" &
 nginx_pid=$!
 base="http://127.0.0.1:$port/any"
@@ -84,14 +114,29 @@ for _ in $(seq 100); do
     sleep 0.05
 done
 curl -fs -o /dev/null "$base/up" || { echo "nginx did not start" >&2; cat "$work/nginx-error.log" >&2; exit 1; }
+curl -fs --cacert "$ca" -o /dev/null "https://127.0.0.1:$h2_port/any/up" || { echo "TLS does not work" >&2; exit 1; }
 
 # --- inputs --------------------------------------------------------------
-seq 0 $((N - 1)) | sed "s|^|$base/|" >"$work/urls.txt"
-# curl's config file: one url and one output per transfer.
-sed 's|.*|url = "&"\noutput = "/dev/null"|' "$work/urls.txt" >"$work/curl.cfg"
+# One list per scenario, and curl's config file for it: one url and one
+# output per transfer.
+scenario_base() {
+    case $1 in
+    keepalive) echo "http://127.0.0.1:$port/any" ;;
+    tls-new) echo "https://127.0.0.1:$tls_port/any" ;;
+    h2) echo "https://127.0.0.1:$h2_port/any" ;;
+    *) echo "unknown scenario $1" >&2; exit 2 ;;
+    esac
+}
+scenario_n() {
+    case $1 in keepalive) echo "$N" ;; tls-new) echo "$N_TLS" ;; h2) echo "$N_H2" ;; esac
+}
+for sc in $SCENARIOS; do
+    seq 0 $(($(scenario_n "$sc") - 1)) | sed "s|^|$(scenario_base "$sc")/|" >"$work/urls.$sc.txt"
+    sed 's|.*|url = "&"\noutput = "/dev/null"|' "$work/urls.$sc.txt" >"$work/curl.$sc.cfg"
+done
 
 # --- one measured run ----------------------------------------------------
-# Appends "tool wall_s user_s sys_s maxrss_kib" to results.tsv. Wall time is
+# Appends "scenario tool n wall_s user_s sys_s maxrss_kib" to results.tsv. Wall time is
 # taken around /usr/bin/time with nanosecond resolution; CPU and peak RSS are
 # the client's own (nginx runs in another process).
 measure() {
@@ -107,43 +152,73 @@ measure() {
     t1=$(date +%s%N)
     local wall
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-    echo "$tool $wall $(tail -1 "$work/time.txt")" >>"$work/results.tsv"
+    echo "$sc $tool $n $wall $(tail -1 "$work/time.txt")" >>"$work/results.tsv"
 }
 
+# Runs tool $1 on scenario $sc (its list $urls, $n URLs). Over TLS every
+# client trusts the bench CA; oha is told what curl and fanout find out by
+# themselves: tls-new has no keep-alive, h2 speaks HTTP/2.
 run_tool() {
+    local tls=() oha_extra=() curl_extra=()
+    case $sc in
+    tls-new) tls=(--cacert "$ca"); oha_extra=(--disable-keepalive) ;;
+    h2) tls=(--cacert "$ca"); oha_extra=(--http-version 2); curl_extra=(--http2) ;;
+    esac
     case $1 in
-    fanout) measure fanout "$FANOUT" -c "$C" -i "$work/urls.txt" ;;
+    fanout) measure fanout "$FANOUT" -c "$C" "${tls[@]}" -i "$urls" ;;
+    fanout-1t) measure fanout-1t "$FANOUT" --threads 1 -c "$C" "${tls[@]}" -i "$urls" ;;
     fanout-protected)
-        measure fanout-protected "$FANOUT" -c "$C" -i "$work/urls.txt" \
+        measure fanout-protected "$FANOUT" -c "$C" "${tls[@]}" -i "$urls" \
             --trip-after 1000 --retry-budget 10 --request-id X-Request-Id \
             --metrics 127.0.0.1:0 ;;
-    fanout-base) measure fanout-base "${FANOUT_BASE:?set FANOUT_BASE to a binary}" -c "$C" -i "$work/urls.txt" ;;
-    oha) measure oha oha --no-tui -n "$N" -c "$C" --urls-from-file "$work/urls.txt" ;;
-    curl) measure curl curl -s -Z --parallel-max "$C" -K "$work/curl.cfg" ;;
+    fanout-base) measure fanout-base "${FANOUT_BASE:?set FANOUT_BASE to a binary}" -c "$C" "${tls[@]}" -i "$urls" ;;
+    oha) measure oha oha --no-tui -n "$n" -c "$C" "${tls[@]}" "${oha_extra[@]}" --urls-from-file "$urls" ;;
+    curl) measure curl curl -s -Z --parallel-max "$C" "${tls[@]}" "${curl_extra[@]}" -K "$work/curl.$sc.cfg" ;;
     *) echo "unknown tool $1" >&2; exit 2 ;;
     esac
 }
 
-say "N=$N C=$C RUNS=$RUNS tools: $TOOLS; nginx on 127.0.0.1:$port"
+say "scenarios: $SCENARIOS; C=$C RUNS=$RUNS tools: $TOOLS; nginx on 127.0.0.1:$port, :$tls_port, :$h2_port"
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'),"
 machine="$machine $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) memory,"
 machine="$machine load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 : >"$work/results.tsv"
 for rep in $(seq "$RUNS"); do
-    for tool in $TOOLS; do
-        say "run $rep/$RUNS: $tool"
-        run_tool "$tool"
-        if [[ "$tool" == fanout* ]]; then
-            # Every URL must have its full, ok record.
-            lines=$(wc -l <"$work/out.$tool")
-            oks=$(grep -c '"ok":true' "$work/out.$tool" || true)
-            if [ "$lines" != "$N" ] || [ "$oks" != "$N" ]; then
-                echo "$tool wrote $lines records, $oks ok; expected $N" >&2
-                exit 1
+    for sc in $SCENARIOS; do
+        urls="$work/urls.$sc.txt"
+        n=$(scenario_n "$sc")
+        for tool in $TOOLS; do
+            say "run $rep/$RUNS: $sc $tool"
+            run_tool "$tool"
+            if [[ "$tool" == fanout* ]]; then
+                # Every URL must have its full, ok record.
+                lines=$(wc -l <"$work/out.$tool")
+                oks=$(grep -c '"ok":true' "$work/out.$tool" || true)
+                if [ "$lines" != "$n" ] || [ "$oks" != "$n" ]; then
+                    echo "$tool wrote $lines records, $oks ok; expected $n" >&2
+                    grep -v '"ok":true' "$work/out.$tool" | head -3 >&2
+                    exit 1
+                fi
             fi
-        fi
+        done
     done
 done
+
+# Futex calls per request (cross-thread wake-ups that block), from
+# strace -c -f on the first 20,000 URLs of the keep-alive list.
+futex=
+if command -v strace >/dev/null && [[ " $SCENARIOS " == *" keepalive "* ]]; then
+    say "futex calls per request"
+    head -20000 "$work/urls.keepalive.txt" >"$work/urls.strace.txt"
+    m=$(wc -l <"$work/urls.strace.txt")
+    for threads in 1 default; do
+        args=()
+        [ "$threads" = default ] || args=(--threads "$threads")
+        strace -c -f -o "$work/strace.txt" "$FANOUT" "${args[@]}" -q -c "$C" -i "$work/urls.strace.txt" >/dev/null
+        calls=$(awk '$NF == "futex" { print $4 }' "$work/strace.txt")
+        futex="$futex --threads $threads: $(awk -v c="${calls:-0}" -v m="$m" 'BEGIN { printf "%.3f", c / m }');"
+    done
+fi
 
 first=
 if [[ " $TOOLS " == *" fanout "* ]]; then
@@ -152,34 +227,40 @@ if [[ " $TOOLS " == *" fanout "* ]]; then
 fi
 
 # --- report --------------------------------------------------------------
-python3 - "$work/results.tsv" "$N" "$C" "$RUNS" "$first" "$machine" <<'EOF'
+python3 - "$work/results.tsv" "$C" "$RUNS" "$first" "$machine" "$futex" <<'EOF'
 import statistics, sys
-path, n, c, runs, first, machine = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+path, c, runs, first, machine, futex = sys.argv[1:7]
 rows = {}
 for line in open(path):
-    tool, wall, user, sys_, rss = line.split()
-    rows.setdefault(tool, []).append((float(wall), float(user) + float(sys_), int(rss)))
-med = {}
-for tool, rs in rows.items():
-    med[tool] = {
-        "rps": statistics.median(n / w for w, _, _ in rs),
-        "cpu": statistics.median(cpu for _, cpu, _ in rs),
-        "rss": statistics.median(r for _, _, r in rs) / 1024,
-    }
-print(f"\nN={n} C={c}, medians of {runs} runs; CPU is the client's user+sys")
-print(f"machine: {machine}\n")
-print("| tool | requests/s | CPU s | CPU µs/request | peak RSS MiB | fanout's req/s ratio | fanout's CPU ratio | fanout's RSS ratio |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
-f = med.get("fanout")
-for tool, m in med.items():
-    ratios = ["", "", ""]
-    if f and tool != "fanout":
-        ratios = [f"{f['rps'] / m['rps']:.2f}×", f"{f['cpu'] / m['cpu']:.2f}×", f"{f['rss'] / m['rss']:.2f}×"]
-    print(f"| {tool} | {m['rps']:,.0f} | {m['cpu']:.2f} | {m['cpu'] / n * 1e6:.1f} | {m['rss']:.1f} | " + " | ".join(ratios) + " |")
-print()
-for tool, rs in rows.items():
-    each = ", ".join(f"{n / w:,.0f}" for w, _, _ in rs)
-    print(f"{tool} requests/s per run: {each}")
+    sc, tool, n, wall, user, sys_, rss = line.split()
+    rows.setdefault(sc, {}).setdefault(tool, []).append((int(n), float(wall), float(user) + float(sys_), int(rss)))
+print(f"\nC={c}, medians of {runs} runs; CPU is the client's user+sys")
+print(f"machine: {machine}")
+for sc, tools in rows.items():
+    med = {}
+    for tool, rs in tools.items():
+        n = rs[0][0]
+        med[tool] = {
+            "rps": statistics.median(n / w for n, w, _, _ in rs),
+            "cpu": statistics.median(cpu for _, _, cpu, _ in rs),
+            "rss": statistics.median(r for _, _, _, r in rs) / 1024,
+            "n": n,
+        }
+    print(f"\n{sc}, N={n}:\n")
+    print("| tool | requests/s | CPU s | CPU µs/request | peak RSS MiB | fanout's req/s ratio | fanout's CPU ratio | fanout's RSS ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    f = med.get("fanout")
+    for tool, m in med.items():
+        ratios = ["", "", ""]
+        if f and tool != "fanout":
+            ratios = [f"{f['rps'] / m['rps']:.2f}×", f"{f['cpu'] / m['cpu']:.2f}×", f"{f['rss'] / m['rss']:.2f}×"]
+        print(f"| {tool} | {m['rps']:,.0f} | {m['cpu']:.2f} | {m['cpu'] / m['n'] * 1e6:.1f} | {m['rss']:.1f} | " + " | ".join(ratios) + " |")
+    print()
+    for tool, rs in tools.items():
+        each = ", ".join(f"{n / w:,.0f}" for n, w, _, _ in rs)
+        print(f"{tool} requests/s per run: {each}")
+if futex:
+    print(f"\nfutex calls per request (strace -c -f, keep-alive, 20,000 URLs):{futex}")
 if first:
     print()
     for line in first.splitlines():
