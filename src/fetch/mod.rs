@@ -168,26 +168,24 @@ impl<'c> Fetcher<'c> {
     /// A record that is not ok counts toward `--max-failures` the moment it
     /// is made, whenever it is written.
     pub async fn fetch(&self, item: Item, stop: &Stop) -> Option<Record> {
-        let record = self.fetch_record(item, stop).await?;
-        if let (Some(limit), Some(kind)) = (&self.failures, record.error_kind()) {
-            limit.count(kind, stop);
-        }
-        Some(record)
-    }
-
-    async fn fetch_record(&self, item: Item, stop: &Stop) -> Option<Record> {
+        // One async layer over `fetch_url`, not two: a record is large, and
+        // each layer moves it once more.
         let Item {
             index,
             line,
             url,
             request,
         } = item;
-        let id = request.as_ref().map(|r| r.id.clone());
         let mut record = self
             .fetch_url(index, line, url, request.as_deref(), stop)
             .await?;
         // A jsonl run echoes every line's `id`, so records join back.
-        record.id = id;
+        if let Some(r) = &request {
+            record.id = Some(r.id.clone());
+        }
+        if let (Some(limit), Some(kind)) = (&self.failures, record.error_kind()) {
+            limit.count(kind, stop);
+        }
         Some(record)
     }
 
