@@ -204,13 +204,9 @@ impl Gates {
             let lane = match lane.and_then(|i| self.lanes.get(i)) {
                 Some(lane) => match lane.try_acquire() {
                     Ok(permit) => Some(permit),
-                    Err(_) => tokio::select! {
-                        // Its own lane first; after a while, whichever
-                        // slot is free (the lane's wait is dropped).
-                        biased;
-                        p = lane.acquire() => Some(p.expect("never closed")),
-                        () = tokio::time::sleep(BORROW_AFTER) => None,
-                    },
+                    // Boxed: the timer would make every admission's future
+                    // bigger, on one thread too, where it is never needed.
+                    Err(_) => Box::pin(wait_for_lane(lane)).await,
                 },
                 None => None,
             };
@@ -247,6 +243,18 @@ impl Gates {
     /// Whether starts are paced (`--rate`).
     pub fn paced(&self) -> bool {
         self.pacer.is_some()
+    }
+}
+
+/// A permit of `lane`, or none once [`BORROW_AFTER`] has passed: then the
+/// URL waits for any run-wide slot instead.
+async fn wait_for_lane(lane: &Semaphore) -> Option<SemaphorePermit<'_>> {
+    tokio::select! {
+        // Its own lane first; after a while, whichever slot is free (the
+        // lane's wait is dropped).
+        biased;
+        p = lane.acquire() => Some(p.expect("never closed")),
+        () = tokio::time::sleep(BORROW_AFTER) => None,
     }
 }
 
