@@ -204,3 +204,98 @@ fn github_actions_matrix_matches_its_shard_count() {
         "no step runs {shard}: {runs:?}"
     );
 }
+
+/// Runs a CI step's fanout command with `sh` in `dir`, `fanout` on PATH.
+fn run_step(command: &str, dir: &Path) -> std::process::Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .env("PATH", path_with_fanout())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// Both reports exist, whole, for a run over `n` URLs.
+fn check_reports(dir: &Path, junit: &str, markdown: &str, n: usize) {
+    let xml = std::fs::read_to_string(dir.join(junit)).expect("the JUnit report");
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(xml.contains(&format!("tests=\"{n}\"")), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), n, "{xml}");
+    let md = std::fs::read_to_string(dir.join(markdown)).expect("the Markdown report");
+    assert!(md.contains('|'), "{md}");
+}
+
+#[test]
+fn github_actions_reports_workflow_runs_as_written() {
+    let wf = load("github-actions-reports.yml");
+    let steps = wf["jobs"]["check"]["steps"].as_vec().expect("steps");
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    let check = runs
+        .iter()
+        .find(|r| r.starts_with("fanout "))
+        .expect("a fanout step");
+    let summary = runs
+        .iter()
+        .find(|r| r.contains("GITHUB_STEP_SUMMARY"))
+        .expect("a summary step");
+    assert!(summary.starts_with("cat summary.md"), "{summary}");
+    // The summary step runs even when the check fails.
+    let summary_step = steps
+        .iter()
+        .find(|s| s["run"].as_str() == Some(*summary))
+        .unwrap();
+    assert_eq!(summary_step["if"].as_str(), Some("always()"));
+
+    let server = ok_app();
+    let dir = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = (0..5).map(|i| server.url(&format!("/{i}"))).collect();
+    std::fs::write(dir.path().join("health.txt"), urls.join("\n")).unwrap();
+    let out = run_step(check, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_reports(dir.path(), "junit.xml", "summary.md", 5);
+    let summary_out = run_step(
+        &summary.replace("\"$GITHUB_STEP_SUMMARY\"", "step-summary.md"),
+        dir.path(),
+    );
+    assert!(summary_out.status.success());
+    let published = std::fs::read_to_string(dir.path().join("step-summary.md")).unwrap();
+    assert_eq!(
+        published,
+        std::fs::read_to_string(dir.path().join("summary.md")).unwrap()
+    );
+}
+
+#[test]
+fn gitlab_ci_reports_job_runs_as_written() {
+    let ci = load("gitlab-ci-reports.yml");
+    let job = &ci["health"];
+    let script = job["script"].as_vec().expect("script");
+    let command = script[0].as_str().expect("a command");
+    assert!(command.starts_with("fanout "), "{command}");
+    let junit = job["artifacts"]["reports"]["junit"]
+        .as_str()
+        .expect("artifacts.reports.junit");
+    assert_eq!(job["artifacts"]["when"].as_str(), Some("always"));
+    assert!(
+        command.contains(&format!("--report junit={junit}")),
+        "{command}"
+    );
+
+    let server = ok_app();
+    let dir = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = (0..3).map(|i| server.url(&format!("/{i}"))).collect();
+    std::fs::write(dir.path().join("health.txt"), urls.join("\n")).unwrap();
+    let out = run_step(command, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_reports(dir.path(), junit, "summary.md", 3);
+}
