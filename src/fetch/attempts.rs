@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use reqwest::Url;
 
-use super::Fetcher;
 use super::attempt::Attempt;
 use super::per_line::Shape;
+use super::{Admitted, Fetcher};
 use crate::gates::adaptive::Signal;
 use crate::gates::breaker::Pass;
 use crate::outcome::Verdict;
@@ -80,17 +80,11 @@ impl Fetcher<'_> {
             // slot; a URL between attempts holds neither.
             let admission = match self.gates.adaptive() {
                 None => None,
-                Some(_) => {
-                    let admitted = tokio::select! {
-                        biased;
-                        _ = stop.stopped() => return Ending::Cancelled,
-                        a = self.gates.admit_in(host, self.lane) => a,
-                    };
-                    match admitted {
-                        Some(a) => Some(a),
-                        None => return Ending::CircuitOpen,
-                    }
-                }
+                Some(_) => match self.admit(host, stop).await {
+                    Admitted::Yes(a) => Some(a),
+                    Admitted::Stopped => return Ending::Cancelled,
+                    Admitted::CircuitOpen => return Ending::CircuitOpen,
+                },
             };
             if self.gates.paced() {
                 // A stop while waiting for a start slot ends the URL too.

@@ -211,20 +211,14 @@ impl<'c> Fetcher<'c> {
         // With --adaptive each attempt is admitted on its own (attempts.rs).
         let _admission = match self.gates.adaptive() {
             Some(_) => None,
-            None => {
-                let admission = tokio::select! {
-                    // A URL still waiting for a slot when the run stops was
-                    // never started: it gets no record.
-                    biased;
-                    _ = stop.stopped() => return None,
-                    a = self.gates.admit_in(host, self.lane) => a,
-                };
-                match admission {
-                    Some(a) => Some(a),
-                    // Its host's circuit opened while it waited.
-                    None => return Some(self.circuit_open(index, line, host)),
-                }
-            }
+            None => match self.admit(host, stop).await {
+                Admitted::Yes(a) => Some(a),
+                // A URL still waiting for a slot when the run stops was
+                // never started: it gets no record.
+                Admitted::Stopped => return None,
+                // Its host's circuit opened while it waited.
+                Admitted::CircuitOpen => return Some(self.circuit_open(index, line, host)),
+            },
         };
         // Boxed: the attempts' state is large, and only URLs that got a
         // slot need it, not the ones parked behind them.
@@ -270,6 +264,31 @@ impl<'c> Fetcher<'c> {
     fn circuit_open(&self, index: u64, line: String, host: Option<&str>) -> Record {
         let message = circuit_open_message(host.unwrap_or_default());
         self.unrequested(index, line, ErrorKind::CircuitOpen, message)
+    }
+}
+
+/// How a wait for admission ended.
+pub(super) enum Admitted<'g> {
+    /// With a slot (and the host's permits).
+    Yes(crate::gates::Admission<'g>),
+    /// The run stopped first.
+    Stopped,
+    /// The host's circuit opened meanwhile.
+    CircuitOpen,
+}
+
+impl Fetcher<'_> {
+    /// Waits for admission through the gates, or for the run to stop,
+    /// whichever comes first.
+    pub(super) async fn admit(&self, host: Option<&str>, stop: &Stop) -> Admitted<'_> {
+        tokio::select! {
+            biased;
+            _ = stop.stopped() => Admitted::Stopped,
+            a = self.gates.admit_in(host, self.lane) => match a {
+                Some(a) => Admitted::Yes(a),
+                None => Admitted::CircuitOpen,
+            },
+        }
     }
 }
 
