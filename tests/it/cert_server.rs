@@ -3,10 +3,10 @@
 //! connection before its handshake, and learns which connection carried
 //! each response (`x-conn`, numbered from 0 in accept order).
 
+use crate::support::on_own_thread;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
 use std::time::Duration;
 
 use http_body_util::Full;
@@ -65,45 +65,39 @@ impl CertServer {
             response_delay,
             ..
         } = options;
-        thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let acceptor = tokio_rustls::TlsAcceptor::from(config);
-                loop {
-                    let Ok((conn, _)) = listener.accept().await else {
-                        continue;
+        on_own_thread(move || async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let acceptor = tokio_rustls::TlsAcceptor::from(config);
+            loop {
+                let Ok((conn, _)) = listener.accept().await else {
+                    continue;
+                };
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(accept_delay(n)).await;
+                    let Ok(tls) = acceptor.accept(conn).await else {
+                        return;
                     };
-                    let n = count.fetch_add(1, Ordering::SeqCst);
-                    let acceptor = acceptor.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(accept_delay(n)).await;
-                        let Ok(tls) = acceptor.accept(conn).await else {
-                            return;
+                    let service = service_fn(move |req: hyper::Request<_>| async move {
+                        tokio::time::sleep(response_delay).await;
+                        let body = match req.uri().path() {
+                            "/health" => r#"{"status":"UP"}"#,
+                            _ => "hello",
                         };
-                        let service = service_fn(move |req: hyper::Request<_>| async move {
-                            tokio::time::sleep(response_delay).await;
-                            let body = match req.uri().path() {
-                                "/health" => r#"{"status":"UP"}"#,
-                                _ => "hello",
-                            };
-                            Ok::<_, std::convert::Infallible>(
-                                hyper::Response::builder()
-                                    .header("x-conn", n.to_string())
-                                    .header("content-type", "application/json")
-                                    .body(Full::new(Bytes::from(body)))
-                                    .unwrap(),
-                            )
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(tls), service)
-                            .await;
+                        Ok::<_, std::convert::Infallible>(
+                            hyper::Response::builder()
+                                .header("x-conn", n.to_string())
+                                .header("content-type", "application/json")
+                                .body(Full::new(Bytes::from(body)))
+                                .unwrap(),
+                        )
                     });
-                }
-            });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tls), service)
+                        .await;
+                });
+            }
         });
         let dir = tempfile::tempdir().unwrap();
         let ca_file = dir.path().join("ca.pem");

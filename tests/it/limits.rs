@@ -16,6 +16,7 @@ use axum::routing::get;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+use crate::support::on_own_thread;
 use crate::support::{AppServer, kind, records};
 
 /// URLs per run: more than `-c`, so connections are reused too.
@@ -193,23 +194,17 @@ impl KeepAliveServers {
             .collect();
         let addrs = listeners.iter().map(|l| l.local_addr().unwrap()).collect();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                for l in listeners {
-                    let l = tokio::net::TcpListener::from_std(l).unwrap();
-                    tokio::spawn(async move {
-                        while let Ok((conn, _)) = l.accept().await {
-                            tokio::spawn(serve_keep_alive(conn, delay, idle));
-                        }
-                    });
-                }
-                // Dropping the runtime when the test ends closes everything.
-                let _ = stopped.await;
-            });
+        on_own_thread(move || async move {
+            for l in listeners {
+                let l = tokio::net::TcpListener::from_std(l).unwrap();
+                tokio::spawn(async move {
+                    while let Ok((conn, _)) = l.accept().await {
+                        tokio::spawn(serve_keep_alive(conn, delay, idle));
+                    }
+                });
+            }
+            // Dropping the runtime when the test ends closes everything.
+            let _ = stopped.await;
         });
         KeepAliveServers { addrs, _stop: stop }
     }

@@ -29,9 +29,9 @@
 mod routes;
 mod tls;
 
+use crate::support::on_own_thread;
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
@@ -119,32 +119,26 @@ impl FaultServer {
         let log = Arc::new(Log::default());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let shared = log.clone();
-        thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let log = shared;
-                let listen = |l| TcpListener::from_std(l).unwrap();
-                let serve = async {
-                    tokio::join!(
-                        serve_plain(listen(main), log.clone()),
-                        serve_plain(listen(other), log.clone()),
-                        serve_silent(listen(silent), log.clone()),
-                        serve_tls(listen(tls), tls_setup.good, log.clone()),
-                        serve_tls(listen(misnamed), tls_setup.misnamed, log.clone()),
-                        serve_tls(listen(self_signed), tls_setup.self_signed, log.clone()),
-                    )
-                };
-                // Whichever ends first: the listeners never end by themselves,
-                // so this is the test dropping the server. Dropping the
-                // runtime then closes every connection.
-                tokio::select! {
-                    _ = rx => {}
-                    _ = serve => {}
-                }
-            });
+        on_own_thread(move || async move {
+            let log = shared;
+            let listen = |l| TcpListener::from_std(l).unwrap();
+            let serve = async {
+                tokio::join!(
+                    serve_plain(listen(main), log.clone()),
+                    serve_plain(listen(other), log.clone()),
+                    serve_silent(listen(silent), log.clone()),
+                    serve_tls(listen(tls), tls_setup.good, log.clone()),
+                    serve_tls(listen(misnamed), tls_setup.misnamed, log.clone()),
+                    serve_tls(listen(self_signed), tls_setup.self_signed, log.clone()),
+                )
+            };
+            // Whichever ends first: the listeners never end by themselves,
+            // so this is the test dropping the server. Dropping the
+            // runtime then closes every connection.
+            tokio::select! {
+                _ = rx => {}
+                _ = serve => {}
+            }
         });
         FaultServer {
             addr,
