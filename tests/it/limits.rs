@@ -48,6 +48,20 @@ fn slow_server(delay: Duration) -> (AppServer, Arc<AtomicUsize>) {
 
 /// Runs the binary under `prlimit --nofile=LIMIT` with the URLs on stdin:
 /// the limit applies to fanout alone, not to the servers in this process.
+/// `-c 600 -r 0 -q` under `limit`, and what `--stats` said.
+fn run_c600_with_stats(limit: &str, urls: &[String]) -> (Output, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stats.json");
+    let path = file.to_str().unwrap();
+    let out = run_limited(
+        limit,
+        &["-c", "600", "-r", "0", "-q", "--stats", path],
+        urls,
+    );
+    let stats = read_stats(&file);
+    (out, stats)
+}
+
 fn run_limited(limit: &str, args: &[&str], urls: &[String]) -> Output {
     let fanout = crate::support::fanout_std();
     let mut cmd = std::process::Command::new("prlimit");
@@ -67,8 +81,12 @@ fn run_limited(limit: &str, args: &[&str], urls: &[String]) -> Output {
         .expect("prlimit runs fanout")
 }
 
-fn stats(path: &std::path::Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+/// The `--stats` object; `null` when the run wrote none (the records'
+/// checks then say why).
+fn read_stats(path: &std::path::Path) -> Value {
+    std::fs::read_to_string(path)
+        .map(|text| serde_json::from_str(&text).unwrap())
+        .unwrap_or(Value::Null)
 }
 
 /// Every URL ended ok at its first attempt, one record each.
@@ -98,28 +116,14 @@ fn assert_all_ok(out: &Output) {
 fn issue_own_limits_soft_limit_is_raised_to_the_hard_limit() {
     let (server, peak) = slow_server(Duration::from_millis(200));
     let urls: Vec<String> = (0..URLS).map(|i| server.url(&format!("/{i}"))).collect();
-    let dir = tempfile::tempdir().unwrap();
-    let stats_file = dir.path().join("stats.json");
-    let out = run_limited(
-        "256:8192",
-        &[
-            "-c",
-            "600",
-            "-r",
-            "0",
-            "-q",
-            "--stats",
-            stats_file.to_str().unwrap(),
-        ],
-        &urls,
-    );
+    let (out, stats) = run_c600_with_stats("256:8192", &urls);
     assert_all_ok(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !stderr.contains(WARNING),
         "no warning when -c fits: {stderr}"
     );
-    assert_eq!(stats(&stats_file)["concurrency"], 600);
+    assert_eq!(stats["concurrency"], 600);
     // More at once than a soft limit of 256 descriptors would allow.
     let peak = peak.load(Ordering::SeqCst);
     assert!(peak > 256, "at most {peak} requests were in flight at once");
@@ -129,26 +133,12 @@ fn issue_own_limits_soft_limit_is_raised_to_the_hard_limit() {
 fn issue_own_limits_concurrency_shrinks_to_fit_the_hard_limit() {
     let (server, _) = slow_server(Duration::from_millis(100));
     let urls: Vec<String> = (0..URLS).map(|i| server.url(&format!("/{i}"))).collect();
-    let dir = tempfile::tempdir().unwrap();
-    let stats_file = dir.path().join("stats.json");
-    let out = run_limited(
-        "256:256",
-        &[
-            "-c",
-            "600",
-            "-r",
-            "0",
-            "-q",
-            "--stats",
-            stats_file.to_str().unwrap(),
-        ],
-        &urls,
-    );
+    let (out, stats) = run_c600_with_stats("256:256", &urls);
     assert_all_ok(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains(WARNING)).collect();
     assert_eq!(warnings.len(), 1, "one warning: {stderr}");
-    let effective = stats(&stats_file)["concurrency"].as_u64().unwrap();
+    let effective = stats["concurrency"].as_u64().unwrap();
     assert!(
         (200..256).contains(&effective),
         "effective concurrency {effective}"
