@@ -125,7 +125,7 @@ async fn main() -> anyhow::Result<()> {
         format: fanout::config::ReportFormat::Junit,
         path: junit.clone(),
     });
-    config.output.save = Some(fanout::save::SaveSpec {
+    config.save = Some(fanout::save::SaveSpec {
         dir: bodies.clone(),
         template: fanout::save::DEFAULT_TEMPLATE
             .parse()

@@ -187,9 +187,10 @@ pub struct Record {
     /// saved). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saved_to: Option<Option<String>>,
-    /// The body, with `--body`: UTF-8 text, or base64 (see `body_encoding`).
+    /// With `--body`: the body as UTF-8 text, or base64 (see
+    /// `body_encoding`); `null` when none was read.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
+    pub body: Option<Option<String>>,
     /// `"base64"` when `body` is not valid UTF-8 and was encoded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_encoding: Option<&'static str>,
@@ -240,13 +241,13 @@ impl Record {
     pub fn set_body(&mut self, body: Vec<u8>) {
         match String::from_utf8(body) {
             Ok(text) => {
-                self.body = Some(text);
+                self.body = Some(Some(text));
                 self.body_encoding = None;
             }
             Err(e) => {
                 use base64::Engine;
                 let b64 = base64::engine::general_purpose::STANDARD.encode(e.as_bytes());
-                self.body = Some(b64);
+                self.body = Some(Some(b64));
                 self.body_encoding = Some("base64");
             }
         }
@@ -307,7 +308,7 @@ mod tests {
     fn bodies_that_are_not_utf8_become_base64() {
         let mut r = Record::without_request(0, "u".into(), ErrorKind::Other, "m".into());
         r.set_body(vec![0xff, 0xfe, b'a']);
-        assert_eq!(r.body.as_deref(), Some("//5h"));
+        assert_eq!(r.body, Some(Some("//5h".into())));
         assert_eq!(r.body_encoding, Some("base64"));
         let json = serde_json::to_string(&r).unwrap();
         assert!(
@@ -315,7 +316,7 @@ mod tests {
             "{json}"
         );
         r.set_body(b"plain".to_vec());
-        assert_eq!(r.body.as_deref(), Some("plain"));
+        assert_eq!(r.body, Some(Some("plain".into())));
         assert_eq!(r.body_encoding, None);
     }
 }

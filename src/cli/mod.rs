@@ -291,12 +291,14 @@ impl Cli {
                 ordered: o.ordered,
                 keep_body: o.body,
                 host_stats: o.host_stats,
+            },
+            inspect: Inspect {
                 timings: o.timings,
                 tls_info: o.tls_info,
                 response_headers,
-                save,
             },
             verdicts,
+            save,
         };
         Ok(Parsed {
             config,

@@ -79,6 +79,7 @@ pub(super) fn apply(a: RoutingArgs, spec: &mut RequestSpec) -> anyhow::Result<()
         header_for.add(host, name, value);
     }
     spec.header_for = header_for;
+    spec.per_line = a.input_format == InputFormat::Jsonl;
     spec.resolve = a.resolve;
     spec.ip_family = match (a.ipv4, a.ipv6) {
         (true, _) => Some(IpFamily::V4),

@@ -29,7 +29,7 @@ impl Fetcher<'_> {
             request_id,
             // Boxed, and only when a flag looks at it: an attempt lives in
             // every URL's future and is moved with it.
-            seen: self.inspects.then(Box::default),
+            seen: self.needs.inspects().then(Box::default),
             ..Attempt::default()
         };
         let start = Instant::now();
@@ -145,7 +145,7 @@ impl Fetcher<'_> {
         };
 
         let mut read: u64 = 0;
-        let mut kept = self.hold_body.then(Vec::new);
+        let mut kept = self.needs.body.then(Vec::new);
         // Saving bodies (-o): a body that can make the URL ok goes to a
         // temporary file, deleted when dropped — by this future on a
         // timeout or a stop, or below when the body is not whole.

@@ -32,7 +32,7 @@ pub(super) fn build(config: &Config) -> anyhow::Result<(Clients, HeaderMap, Opti
         }
         defaults.remove(&name);
     }
-    let tracker = config.output.timings.then(Tracker::new);
+    let tracker = config.needs().timings.then(Tracker::new);
     let make = || builder(config, &defaults, tracker.as_ref());
     let clients = Clients::build(&config.request.resolve, make)?;
     Ok((clients, sensitive, tracker))
@@ -72,7 +72,7 @@ fn builder(config: &Config, defaults: &HeaderMap, tracker: Option<&Arc<Tracker>>
             .connector_layer(tracker.layer())
             .dns_resolver(TimedResolver);
     }
-    if config.output.tls_info || config.success.cert_valid.is_some() {
+    if config.needs().cert {
         builder = builder.tls_info(true);
     }
     builder

@@ -59,7 +59,7 @@ impl Fetcher<'_> {
         let error = error.or_else(|| self.check_assertions(&last, elapsed));
         let r = last.response;
         let seen = last.seen.map(|s| *s).unwrap_or_default();
-        let output = &self.config.output;
+        let inspect = &self.config.inspect;
         let answered = r.is_some();
         let mut record = Record {
             index,
@@ -83,16 +83,16 @@ impl Fetcher<'_> {
                 .request_id
                 .as_ref()
                 .map(|_| last.request_id.clone()),
-            timings: output
+            timings: inspect
                 .timings
                 .then(|| seen.hop.filter(|_| answered).map(|h| Box::new(h.timings()))),
-            tls: output.tls_info.then(|| {
+            tls: inspect.tls_info.then(|| {
                 seen.cert
                     .filter(|_| answered)
                     .and_then(Result::ok)
                     .map(Box::new)
             }),
-            headers: output.response_headers.as_ref().map(|pick| {
+            headers: inspect.response_headers.as_ref().map(|pick| {
                 seen.headers
                     .as_ref()
                     .filter(|_| answered)
@@ -102,7 +102,7 @@ impl Fetcher<'_> {
             body: None,
             body_encoding: None,
         };
-        if let Some(body) = last.body.filter(|_| self.config.output.keep_body) {
+        if let Some(body) = last.body.filter(|_| self.needs.fields.body) {
             record.set_body(body);
         }
         record

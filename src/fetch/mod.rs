@@ -83,7 +83,6 @@ impl Shared {
                 .max_failures
                 .map(|n| Arc::new(FailureLimit::new(n))),
             saver: config
-                .output
                 .save
                 .clone()
                 .map(|spec| Arc::new(crate::save::Saver::new(spec))),
@@ -108,12 +107,8 @@ pub struct Fetcher<'c> {
     /// request, and not after a cross-host redirect. Every other header is a
     /// client default.
     sensitive: HeaderMap,
-    /// Keep the body in memory: `--body`, `--expect` or `--expect-jq`
-    /// needs it.
-    hold_body: bool,
-    /// A flag looks at what answered (`inspect`, the header, jq and
-    /// certificate checks): attempts keep it in a `Seen`.
-    inspects: bool,
+    /// What the run's flags ask to be kept and written, worked out once.
+    needs: crate::config::Needs,
     /// `--max-failures`: counted here, where a record becomes final.
     failures: Option<Arc<FailureLimit>>,
     /// `--timings`: the connections the client opened, not yet claimed.
@@ -139,20 +134,9 @@ impl<'c> Fetcher<'c> {
             idempotent: config.request.method.is_idempotent(),
             body: config.request.body.clone(),
             sensitive,
-            hold_body: config.output.keep_body
-                || config.success.expect.is_some()
-                || !config.success.expect_jq.is_empty(),
+            needs: config.needs(),
             failures: shared.failures.clone(),
             tracker,
-            inspects: {
-                let (s, o) = (&config.success, &config.output);
-                o.timings
-                    || o.tls_info
-                    || o.response_headers.is_some()
-                    || !s.expect_headers.is_empty()
-                    || !s.expect_jq.is_empty()
-                    || s.cert_valid.is_some()
-            },
             saver: shared.saver.clone(),
             lane: shared.lane,
         })
@@ -183,6 +167,8 @@ impl<'c> Fetcher<'c> {
         if let Some(r) = &request {
             record.id = Some(r.id.clone());
         }
+        // Every record of the run has the same optional keys.
+        self.needs.fields.settle(&mut record);
         if let (Some(limit), Some(kind)) = (&self.failures, record.error_kind()) {
             limit.count(kind, stop);
         }
@@ -248,17 +234,10 @@ impl<'c> Fetcher<'c> {
         Some(record)
     }
 
-    /// The record of a URL that got no request at all; with `--request-id`
-    /// its `request_id` is `null`.
+    /// The record of a URL that got no request at all (its optional keys
+    /// are settled in `fetch`, as for every record).
     fn unrequested(&self, index: u64, line: String, kind: ErrorKind, message: String) -> Record {
-        let mut r = Record::without_request(index, line, kind, message);
-        if self.config.protection.request_id.is_some() {
-            r.request_id = Some(None);
-        }
-        if self.saver.is_some() {
-            r.saved_to = Some(None);
-        }
-        r
+        Record::without_request(index, line, kind, message)
     }
 
     fn circuit_open(&self, index: u64, line: String, host: Option<&str>) -> Record {

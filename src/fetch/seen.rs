@@ -36,12 +36,10 @@ impl Fetcher<'_> {
             fresh: tracker.claim(resp.extensions().get()),
             done: now,
         });
-        let success = &self.config.success;
-        let output = &self.config.output;
-        if !success.expect_headers.is_empty() || output.response_headers.is_some() {
+        if self.needs.headers {
             seen.headers = Some(resp.headers().clone());
         }
-        if output.tls_info || success.cert_valid.is_some() {
+        if self.needs.cert {
             seen.cert = certificate(resp);
         }
     }

@@ -33,8 +33,9 @@ pub struct HostRow {
     /// Per finished URL, first attempt to end, µs; 2 significant digits in
     /// about 13 KiB.
     latency: Histogram<u32>,
-    /// The adaptive limit at the end of the run.
-    pub limit: Option<u32>,
+    /// With `--adaptive` (and only then): the host's limit at the end of
+    /// the run, `None` for a host it has none for.
+    pub limit: Option<Option<u32>>,
 }
 
 impl Default for HostRow {
@@ -128,22 +129,25 @@ impl HostStats {
         }
     }
 
-    /// The rows, most requested first, with `limit_of` each host's final
-    /// limit; the `other` row last when any host was folded into it.
-    pub fn rows(&self, limit_of: impl Fn(&str) -> Option<u32>) -> Vec<(String, HostRow)> {
+    /// The rows, most requested first; with `limit_of` (an `--adaptive`
+    /// run), each has its host's final limit. The `other` row comes last
+    /// when any host was folded into it.
+    pub fn rows(&self, limit_of: Option<&dyn Fn(&str) -> Option<u32>>) -> Vec<(String, HostRow)> {
         let t = self.lock();
         let mut rows: Vec<(String, HostRow)> = t
             .rows
             .iter()
             .map(|(h, r)| {
                 let mut r = r.clone();
-                r.limit = limit_of(h);
+                r.limit = limit_of.map(|f| f(h));
                 (h.clone(), r)
             })
             .collect();
         rows.sort_by(|a, b| b.1.requests.cmp(&a.1.requests).then_with(|| a.0.cmp(&b.0)));
         if t.other.requests > 0 {
-            rows.push(("other".to_owned(), t.other.clone()));
+            let mut other = t.other.clone();
+            other.limit = limit_of.map(|_| None);
+            rows.push(("other".to_owned(), other));
         }
         rows
     }
@@ -152,7 +156,7 @@ impl HostStats {
 /// One row as `--stats` writes it.
 pub fn row_json(host: &str, r: &HostRow) -> Value {
     let ms = |d: Option<Duration>| d.map(|d| d.as_micros() as f64 / 1000.0);
-    json!({
+    let mut row = json!({
         "host": host,
         "requests": r.requests,
         "ok": r.ok,
@@ -160,8 +164,12 @@ pub fn row_json(host: &str, r: &HostRow) -> Value {
         "retries": r.retries,
         "p50_ms": ms(r.latency(0.5)),
         "p99_ms": ms(r.latency(0.99)),
-        "limit": r.limit,
-    })
+    });
+    // The key exists only in `--adaptive` runs.
+    if let Some(limit) = r.limit {
+        row["limit"] = json!(limit);
+    }
+    row
 }
 
 #[cfg(test)]
@@ -176,18 +184,24 @@ mod tests {
         s.finished("a:80", true, Some(Duration::from_millis(12)));
         s.attempt("b:80", None, false);
         s.finished("b:80", false, Some(Duration::from_millis(30)));
-        let rows = s.rows(|h| (h == "a:80").then_some(7));
+        let limit_of = |h: &str| (h == "a:80").then_some(7);
+        let rows = s.rows(Some(&limit_of));
         assert_eq!(rows.len(), 2);
         let (host, a) = &rows[0];
         assert_eq!(host, "a:80");
         assert_eq!((a.requests, a.ok, a.throttled, a.retries), (2, 1, 1, 1));
-        assert_eq!(a.limit, Some(7));
+        assert_eq!(a.limit, Some(Some(7)));
         let p50 = a.latency(0.5).unwrap().as_millis();
         assert!((11..=13).contains(&p50), "{p50}");
-        assert_eq!(rows[1].1.limit, None);
+        assert_eq!(rows[1].1.limit, Some(None));
         let j = row_json(host, a);
         assert_eq!(j["throttled"], 1);
         assert_eq!(j["limit"], 7);
+        assert!(row_json("b:80", &rows[1].1)["limit"].is_null());
+        // Without --adaptive there is no limit key at all.
+        let rows = s.rows(None);
+        assert_eq!(rows[0].1.limit, None);
+        assert!(row_json("a:80", &rows[0].1).get("limit").is_none());
     }
 
     #[test]
@@ -200,7 +214,7 @@ mod tests {
         for i in 0..(MAX_ROWS + 500) {
             s.attempt(&format!("h{i}:80"), Some(200), false);
         }
-        let rows = s.rows(|_| None);
+        let rows = s.rows(None);
         assert_eq!(rows.len(), MAX_ROWS + 1, "rows plus other");
         assert_eq!(rows[0].0, "busy:80", "the busiest host keeps its row");
         let (name, other) = rows.last().unwrap();

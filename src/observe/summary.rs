@@ -272,7 +272,7 @@ fn write_hosts(w: &mut impl Write, rows: &[(String, HostRow)]) -> io::Result<()>
             time(0.5),
             time(0.99)
         );
-        if let Some(limit) = r.limit {
+        if let Some(Some(limit)) = r.limit {
             line.push_str(&format!(", limit {limit}"));
         }
         writeln!(w, "{line}")?;
@@ -292,9 +292,10 @@ impl Observer for Summary {
         self.not_started = end.read.saturating_sub(self.records);
         self.retries_refused = end.gates.budget().map(|b| b.refused());
         self.circuits_opened = end.gates.breakers().map(|b| b.tripped());
-        self.hosts = end
-            .hosts
-            .map(|h| h.rows(|host| end.gates.adaptive().and_then(|a| a.limit_of(host))));
+        self.hosts = end.hosts.map(|h| match end.gates.adaptive() {
+            Some(a) => h.rows(Some(&|host: &str| a.limit_of(host))),
+            None => h.rows(None),
+        });
     }
 }
 

@@ -102,3 +102,66 @@ fn issue_10_a_long_line_keeps_its_url() {
     assert_eq!(rs[0]["url"].as_str().unwrap().len(), line.len());
     assert_eq!(rs[0]["url"], line.as_str());
 }
+
+/// Issue 21: "a field a flag asks for is in every record of the run, `null`
+/// where it does not apply" — also in records made without a request (not
+/// a URL) and without a response (connection refused).
+#[test]
+fn issue_21_every_record_has_every_key_its_flags_ask_for() {
+    let refused = format!("http://127.0.0.1:{}/x", closed_port());
+    let args = [
+        "--timings",
+        "--tls-info",
+        "--response-header",
+        "server",
+        "--request-id",
+        "X-Request-Id",
+        "--body",
+        "-r",
+        "0",
+        "-q",
+        "not a url",
+        refused.as_str(),
+    ];
+    let out = fanout().args(args).output().unwrap();
+    let rs = by_index(records(&out.stdout));
+    assert_eq!(rs.len(), 2);
+    for r in &rs {
+        for key in ["timings", "tls", "headers", "body"] {
+            let value = r.get(key);
+            assert!(value.is_some_and(Value::is_null), "{key} must be null: {r}");
+        }
+    }
+    assert_eq!(kind(&rs[0]), "invalid_url");
+    assert!(rs[0]["request_id"].is_null(), "no request, no id");
+    assert_eq!(kind(&rs[1]), "connect");
+    assert!(
+        rs[1]["request_id"].is_string(),
+        "the refused request had an id"
+    );
+}
+
+/// Issue 21: "`--host-stats` rows carry `limit` only with `--adaptive`".
+#[test]
+fn issue_21_host_rows_have_a_limit_only_with_adaptive() {
+    let app = AppServer::start(Router::new().route("/{n}", get(|| async { "ok" })));
+    let dir = tempfile::tempdir().unwrap();
+    let stats = dir.path().join("stats.json");
+    let rows = |extra: &[&str]| -> Vec<Value> {
+        let out = fanout()
+            .args(["--host-stats", "-q", "--stats"])
+            .arg(&stats)
+            .args(extra)
+            .args([app.url("/1"), app.url("/2")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let json: Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+        json["hosts"].as_array().expect("hosts rows").clone()
+    };
+    let plain = rows(&[]);
+    assert_eq!(plain.len(), 1);
+    assert!(plain[0].get("limit").is_none(), "{plain:?}");
+    let adaptive = rows(&["--adaptive"]);
+    assert!(adaptive[0]["limit"].as_u64().is_some(), "{adaptive:?}");
+}

@@ -107,7 +107,17 @@ pub trait RunExt {
 
 impl RunExt for Command {
     fn run(&mut self) -> Run {
-        Run::from(self.output().expect("run fanout"))
+        let asked = asked_keys(self.get_args());
+        let out = self.output().expect("run fanout");
+        let run = Run::from(out);
+        for (r, line) in run
+            .records
+            .iter()
+            .zip(String::from_utf8_lossy(&run.stdout).lines())
+        {
+            check_optional_keys(r, &asked, line);
+        }
+        run
     }
 }
 
@@ -118,6 +128,61 @@ where
     S: AsRef<OsStr>,
 {
     fanout().args(args).run()
+}
+
+/// Optional record keys, each only with its flag, in this order.
+pub const OPTIONAL: [&str; 8] = [
+    "id",
+    "request_id",
+    "timings",
+    "tls",
+    "headers",
+    "saved_to",
+    "body",
+    "body_encoding",
+];
+
+/// The optional keys a run with these arguments asks for: each must be in
+/// every record of the run (`null` where it does not apply), no other may
+/// be (`body_encoding` aside, which comes only with a binary body).
+pub fn asked_keys<'a>(args: impl IntoIterator<Item = &'a OsStr>) -> Vec<&'static str> {
+    let args: Vec<&str> = args.into_iter().filter_map(OsStr::to_str).collect();
+    let mut asked = Vec::new();
+    for (i, arg) in args.iter().enumerate() {
+        let next = args.get(i + 1).copied();
+        let key = match *arg {
+            "--input-format" if next == Some("jsonl") => "id",
+            "--input-format=jsonl" => "id",
+            "--request-id" => "request_id",
+            "--timings" => "timings",
+            "--tls-info" => "tls",
+            "--response-header" => "headers",
+            "-o" | "--output-dir" => "saved_to",
+            "--body" => "body",
+            _ => continue,
+        };
+        if !asked.contains(&key) {
+            asked.push(key);
+        }
+    }
+    asked.sort_by_key(|k| OPTIONAL.iter().position(|o| o == k));
+    asked
+}
+
+/// Checks that `record` has exactly the optional keys `asked`.
+pub fn check_optional_keys(record: &Value, asked: &[&str], line: &str) {
+    let extra: Vec<&str> = record
+        .as_object()
+        .expect("record is an object")
+        .keys()
+        .skip(KEYS.len())
+        .map(String::as_str)
+        .filter(|k| *k != "body_encoding")
+        .collect();
+    assert_eq!(
+        extra, asked,
+        "optional keys asked for, in every record: {line}"
+    );
 }
 
 /// Parses stdout as JSON Lines, checking that every line is one whole record
@@ -144,17 +209,6 @@ fn check_record(v: &Value, line: &str) {
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     assert!(keys.len() >= KEYS.len(), "missing keys: {line}");
     assert_eq!(&keys[..KEYS.len()], &KEYS[..], "key order: {line}");
-    // Optional keys, each only with its flag, in this order.
-    const OPTIONAL: [&str; 8] = [
-        "id",
-        "request_id",
-        "timings",
-        "tls",
-        "headers",
-        "saved_to",
-        "body",
-        "body_encoding",
-    ];
     let mut last = None;
     for extra in &keys[KEYS.len()..] {
         let at = OPTIONAL.iter().position(|k| k == extra);

@@ -15,6 +15,10 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName};
 
+mod needs;
+
+pub use self::needs::{Fields, Needs};
+
 use crate::output::Format;
 use crate::retry::RetryPolicy;
 use crate::values::{Rate, StatusSet};
@@ -46,6 +50,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// What makes a URL `ok`.
     pub success: Success,
+    /// What records tell of what answered.
+    pub inspect: Inspect,
     /// Circuit breakers, the retry budget, request ids, metrics.
     pub protection: Protection,
     /// What each request looks like.
@@ -54,6 +60,8 @@ pub struct Config {
     pub output: OutputSpec,
     /// Reports for CI and when to give up.
     pub verdicts: Verdicts,
+    /// Save the body of every `ok` URL (`-o`).
+    pub save: Option<crate::save::SaveSpec>,
 }
 
 /// Concurrency, pacing and timeouts.
@@ -193,6 +201,9 @@ pub struct RequestSpec {
     pub identity: Option<reqwest::Identity>,
     /// `-4`/`-6`: use only addresses of this family.
     pub ip_family: Option<IpFamily>,
+    /// `--input-format jsonl`: each line may give its own method, headers,
+    /// body and `id`.
+    pub per_line: bool,
 }
 
 /// `-4`/`-6`.
@@ -226,6 +237,7 @@ impl Default for RequestSpec {
             resolve: Vec::new(),
             identity: None,
             ip_family: None,
+            per_line: false,
         }
     }
 }
@@ -247,14 +259,18 @@ pub struct OutputSpec {
     pub keep_body: bool,
     /// One row per host in the summary and `--stats`.
     pub host_stats: bool,
+}
+
+/// What answered: what records tell of the final response beyond its
+/// status (`inspect`).
+#[derive(Debug, Clone, Default)]
+pub struct Inspect {
     /// `--timings`: add the final hop's phases to each record.
     pub timings: bool,
     /// `--tls-info`: add the leaf certificate to each record.
     pub tls_info: bool,
     /// `--response-header`: add these response headers to each record.
     pub response_headers: Option<crate::inspect::HeaderPick>,
-    /// Save the body of every `ok` URL (`-o`).
-    pub save: Option<crate::save::SaveSpec>,
 }
 
 /// CI verdicts: reports written when the run ends, and stopping early.
@@ -330,5 +346,10 @@ impl Config {
     /// A configuration with every default, as if no flag was given.
     pub fn new() -> Self {
         Config::default()
+    }
+
+    /// What this configuration needs kept and written (`needs.rs`).
+    pub fn needs(&self) -> Needs {
+        Needs::of(self)
     }
 }
