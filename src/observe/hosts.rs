@@ -19,6 +19,9 @@ pub const MAX_ROWS: usize = 1_000;
 /// Largest latency told apart, in µs (an hour).
 const LATENCY_MAX_US: u64 = 3_600_000_000;
 
+/// A host's final adaptive limit, if it has one.
+pub type LimitOf<'a> = dyn Fn(&str) -> Option<u32> + 'a;
+
 /// One host's numbers.
 #[derive(Debug, Clone)]
 pub struct HostRow {
@@ -132,7 +135,7 @@ impl HostStats {
     /// The rows, most requested first; with `limit_of` (an `--adaptive`
     /// run), each has its host's final limit. The `other` row comes last
     /// when any host was folded into it.
-    pub fn rows(&self, limit_of: Option<&dyn Fn(&str) -> Option<u32>>) -> Vec<(String, HostRow)> {
+    pub fn rows(&self, limit_of: Option<&LimitOf>) -> Vec<(String, HostRow)> {
         let t = self.lock();
         let mut rows: Vec<(String, HostRow)> = t
             .rows
