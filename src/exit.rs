@@ -26,6 +26,8 @@ pub struct Report {
     pub input_error: Option<String>,
     /// A `--report` could not be written (already said on stderr).
     pub reports_failed: bool,
+    /// `--stats` could not be written (already said on stderr).
+    pub stats_failed: bool,
 }
 
 /// The process's exit status, as the README documents it.
@@ -57,8 +59,9 @@ impl Exit {
 }
 
 impl Report {
-    /// The exit status this run ends with.
+    /// The exit status this run ends with: the one place it is decided.
     pub fn exit(&self) -> Exit {
+        // An interruption's status says more than anything else.
         if let Some(signal) = self.summary.stopped.and_then(Exit::signalled) {
             return signal;
         }
@@ -67,6 +70,9 @@ impl Report {
             // The input ended with no URL in it. (A run stopped early may
             // not have read to the end; then this says nothing.)
             None if self.urls == 0 => Exit::Usage,
+            // CI must not take a missing report or --stats for a passing
+            // one.
+            _ if self.reports_failed || self.stats_failed => Exit::Usage,
             Some(_) => Exit::Failure,
             None if self.summary.failed > 0 => Exit::Failure,
             None => Exit::Success,
@@ -107,7 +113,7 @@ impl Finish {
     /// Prints the summary, writes `--stats`, reports errors on stderr, and
     /// decides the exit status.
     pub fn conclude(self, result: Result<Report, RunError>) -> Exit {
-        let report = match result {
+        let mut report = match result {
             Ok(report) => report,
             // The reader of our output went away (`| head -1`): not an error.
             Err(RunError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
@@ -115,19 +121,13 @@ impl Finish {
             }
             Err(e) => return Exit::usage(&e.to_string()),
         };
-        let mut exit = report.exit();
         if let Some(e) = &report.input_error {
             say(e);
-        } else if report.urls == 0 && exit == Exit::Usage {
+        } else if report.urls == 0 && report.exit() == Exit::Usage {
             return Exit::usage(NO_URLS);
         }
         if !self.quiet {
             let _ = report.summary.write_text(&mut io::stderr().lock());
-        }
-        // Like an unwritable --stats below: CI must not take a missing
-        // report for a passing one.
-        if report.reports_failed && matches!(exit, Exit::Success | Exit::Failure) {
-            exit = Exit::Usage;
         }
         if let Some((path, file)) = self.stats {
             let json = report.summary.to_json();
@@ -136,13 +136,10 @@ impl Finish {
                 .and_then(|()| writeln!(&file));
             if let Err(e) = written {
                 say(&format!("cannot write --stats {}: {e}", path.display()));
-                // An interruption's status says more than this does.
-                if matches!(exit, Exit::Success | Exit::Failure) {
-                    exit = Exit::Usage;
-                }
+                report.stats_failed = true;
             }
         }
-        exit
+        report.exit()
     }
 }
 
@@ -184,6 +181,7 @@ mod tests {
             summary,
             input_error: None,
             reports_failed: false,
+            stats_failed: false,
         }
     }
 
@@ -205,6 +203,14 @@ mod tests {
         let mut r = report(3, 0, None);
         r.input_error = Some("cannot read".into());
         assert_eq!(r.exit(), Exit::Usage);
+        for failed in [0, 1] {
+            let mut r = report(3, failed, None);
+            r.reports_failed = true;
+            assert_eq!(r.exit(), Exit::Usage, "a report that is missing");
+            let mut r = report(3, failed, Some(StopReason::Interrupt));
+            r.stats_failed = true;
+            assert_eq!(r.exit(), Exit::Interrupted, "a signal says more");
+        }
     }
 
     #[test]

@@ -20,8 +20,9 @@
 //! - [`retry`]: the retry policy: backoff with jitter, `Retry-After`, the
 //!   idempotency rule. Pure functions, unit tested.
 //! - [`stop`]: [`Stop`], cancellation with a reason, as a parameter.
-//! - [`config`]: the typed, validated [`Config`], grouped by concern, and
-//!   its defaults.
+//! - [`config`]: the typed, validated [`Config`], grouped by concern, its
+//!   defaults, and what a run needs kept and written ([`config::Needs`],
+//!   worked out once).
 //! - [`cli`]: the command line as the user typed it; `Cli::into_config()`
 //!   validates it into the library's types.
 //! - [`input`]: URL sources (arguments, files, stdin) read on their own thread
@@ -38,17 +39,20 @@
 //!   `--expect-header`, `--expect-jq`, `--cert-valid`, `--slow` — each with
 //!   its message, in the contract's order.
 //! - [`fetch`]: one HTTP client; admit, attempt and retry one URL, and turn
-//!   the outcome into a [`Record`]; count failures for `--max-failures`.
+//!   the outcome into a [`Record`]; count failures for `--max-failures`;
+//!   the pipeline that drives many fetches at once.
 //! - [`save`]: saving bodies (`-o`): file names from the `--output-name`
 //!   template, confined to the directory, and the atomic writer.
 //! - [`output`]: record writers for stdout, one per format.
 //! - [`observe`]: observers of finished records — summary and `--stats`,
 //!   the metrics endpoint, the progress line, the `--report`s (JUnit,
 //!   Markdown).
-//! - [`run`]: the pipeline: input stream → gates → fetch → writer and
-//!   observers.
-//! - `workers`: `--threads`: a runtime and a fetcher per thread, input
-//!   handed out in chunks, records handed to the one writer in batches.
+//! - `workers`: the default engine (`--threads`, the CPUs): a runtime and
+//!   a fetcher per thread, input handed out in chunks, records handed to
+//!   the one writer in batches.
+//! - [`run`]: a run: input stream → gates → fetch (on the workers, or
+//!   right here with `--threads 1`; one pipeline, `fetch::pipeline`) →
+//!   writer and observers.
 //! - [`exit`]: how a run ends: its [`Report`], the end-of-run output, and
 //!   the one decision of the exit status.
 //! - [`signals`]: SIGINT/SIGTERM on a thread of their own.

@@ -75,6 +75,12 @@ impl Judge {
         Judge { accept, retry_on }
     }
 
+    /// Whether a final response with status `code` is accepted
+    /// (`--accept`): the one place this is decided.
+    pub fn accepts(&self, code: u16) -> bool {
+        self.accept.contains(code)
+    }
+
     /// Judges one attempt.
     pub fn attempt(&self, observed: Observed) -> Verdict {
         match observed {
@@ -94,7 +100,7 @@ impl Judge {
                 }
             }
             Observed::Status { code, retry_after } => {
-                let accepted = self.accept.contains(code);
+                let accepted = self.accepts(code);
                 let transient = !accepted && self.retry_on.contains(code);
                 Verdict {
                     error: (!accepted).then_some(ErrorKind::Status),

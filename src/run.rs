@@ -1,19 +1,21 @@
-//! The pipeline: input stream → gates → fetch → writer and observers.
+//! A run: input stream → gates → fetch → writer and observers.
 //!
-//! Design: fetches are not spawned. The input stream is mapped to fetch
-//! futures and driven by `buffer_unordered(w)` (or `buffered(w)` for
-//! `--ordered`, which keeps input order at the cost of head-of-line waiting,
-//! memory still bounded by `w`). Everything runs in the task that owns the
-//! writer, so no record crosses a thread and none can be lost between a
-//! fetch finishing and its line being written.
+//! By default (`--threads` = the CPUs) fetching happens on worker threads
+//! (`workers/`), each with its own runtime and client, pulling chunks of
+//! the input and handing finished records back in batches; this task stays
+//! the one writer. With `--threads 1` the fetcher runs right here. Both
+//! drive the same [`pipeline`]: fetches are not spawned but mapped from the
+//! items and polled `buffer_unordered` (`buffered` for `--ordered`, input
+//! order at the cost of head-of-line waiting), so no record is lost between
+//! a fetch finishing and its line being written.
 //!
-//! The stream is wider than `-c`: `w` = [`PARKED_PER_SLOT`]` × c` more URLs
-//! may wait (parked) for a slot from the gates (`gates/`), which bound what
-//! is in flight. A URL that needs no request — not a URL, or its host's
-//! circuit open — gets its record at once instead of waiting for a slot, and
-//! with `--per-host` a URL waiting for its busy host holds no slot, so
-//! other hosts keep flowing. Only when that many wait does reading pause,
-//! which keeps memory bounded.
+//! The pipeline is wider than `-c`: `w` = [`PARKED_PER_SLOT`]` × c` more
+//! URLs may wait (parked) for a slot from the gates (`gates/`), which bound
+//! what is in flight across all threads. A URL that needs no request — not
+//! a URL, or its host's circuit open — gets its record at once instead of
+//! waiting for a slot, and a URL waiting for a busy or paced host holds no
+//! slot, so other hosts keep flowing. Only when that many wait does reading
+//! pause, which keeps memory bounded.
 //!
 //! Stopping: once the [`Stop`] is triggered, the input stream ends (nothing
 //! new starts), URLs still waiting for a slot end without a record, every
@@ -29,7 +31,7 @@ use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::exit::{Report, RunError};
-use crate::fetch::{Fetcher, Shared};
+use crate::fetch::{Fetcher, Shared, pipeline};
 use crate::gates::Gates;
 use crate::input::{Input, Item};
 use crate::observe::hosts::HostStats;
@@ -124,16 +126,10 @@ pub async fn run(
     };
     let drained = match &mut engine {
         Engine::One(fetcher) => {
-            // Once stopped, no further item is taken from the input: nothing
-            // new starts, while the fetches already in flight finish as
-            // `cancelled`.
-            let items = items(rx).take_until(stop.stopped_owned());
-            let fetches = items.map(|item| fetcher.fetch(item, stop));
-            if config.output.ordered {
-                sink.drain(fetches.buffered(width)).await
-            } else {
-                sink.drain(fetches.buffer_unordered(width)).await
-            }
+            let ordered = config.output.ordered;
+            let fetch = |item| fetcher.fetch(item, stop);
+            sink.drain(pipeline(items(rx), stop, width, ordered, fetch))
+                .await
         }
         Engine::Many(workers) => sink.drain(workers.run(rx, stop, gates.concurrency())).await,
     };
@@ -175,6 +171,7 @@ pub async fn run(
         summary,
         input_error: input_end.error,
         reports_failed: reports.failed(),
+        stats_failed: false,
     })
 }
 

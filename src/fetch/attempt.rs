@@ -9,12 +9,12 @@ use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode, Url, Version};
 
 use super::Fetcher;
-use super::failure::{Failure, classify_body_error, classify_send_error};
+use super::failure::{Failure, classify_send_error};
 use super::per_line::Shape;
 use crate::outcome::Observed;
 use crate::record::ErrorKind;
 use crate::retry::parse_retry_after;
-use crate::values::{Dur, Size};
+use crate::values::Dur;
 
 impl Fetcher<'_> {
     /// One attempt: the request, its redirects and the body, all within
@@ -55,17 +55,17 @@ impl Fetcher<'_> {
         out
     }
 
-    /// Sends the request, follows redirects, reads the body. Fills `out` as
-    /// it goes, so a timeout keeps what was learned before it.
+    /// Sends the request and follows its redirects (this loop), then reads
+    /// the final response's body (`body.rs`). Fills `out` as it goes, so a
+    /// timeout keeps what was learned before it.
     async fn exchange(&self, url: &Url, shape: &Shape<'_>, start: Instant, out: &mut Attempt) {
         let spec = &self.config.request;
         let max_redirects = spec.max_redirects;
-        let max_body = spec.max_body;
         let mut url = url.clone();
         let mut method = shape.method.clone();
         let mut body = shape.body.clone();
         let mut send_sensitive = true;
-        let mut resp = loop {
+        let resp = loop {
             let client = self.clients.for_url(&url);
             let mut req = client.request(method.clone(), url.clone());
             if send_sensitive && !self.sensitive.is_empty() {
@@ -144,51 +144,7 @@ impl Fetcher<'_> {
             url = next;
         };
 
-        let mut read: u64 = 0;
-        let mut kept = self.needs.body.then(Vec::new);
-        // Saving bodies (-o): a body that can make the URL ok goes to a
-        // temporary file, deleted when dropped — by this future on a
-        // timeout or a stop, or below when the body is not whole.
-        let mut saving = self.saver.as_ref().and_then(|s| {
-            let accepted = self.config.success.accept.contains(resp.status().as_u16());
-            accepted.then(|| s.begin())
-        });
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    let room = max_body - read;
-                    let take = (chunk.len() as u64).min(room) as usize;
-                    if let Some(k) = kept.as_mut() {
-                        k.extend_from_slice(&chunk[..take]);
-                    }
-                    if let Some(file) = saving.as_mut() {
-                        file.write(&chunk[..take]);
-                    }
-                    read += take as u64;
-                    out.bytes = read;
-                    if let Some(seen) = out.seen.as_deref_mut() {
-                        Self::seen_bytes(seen); // seen.rs
-                    }
-                    if take < chunk.len() {
-                        out.failure = Some(Failure {
-                            kind: ErrorKind::TooLarge,
-                            message: format!("body is larger than {} (--max-body)", Size(max_body)),
-                            maybe_sent: true,
-                        });
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    out.failure = Some(classify_body_error(&e));
-                    break;
-                }
-            }
-        }
-        out.body = kept;
-        if out.failure.is_none() {
-            out.body_file = saving;
-        }
+        self.read_body(resp, out).await; // body.rs
     }
 }
 

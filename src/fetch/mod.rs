@@ -11,27 +11,34 @@
 //! - `per_line.rs`: a jsonl line's method, headers and body; the
 //!   `--header-for` headers of each hop.
 //! - `attempts.rs`: the attempts of one URL, asking the gates before each.
-//! - `attempt.rs`: one attempt on the wire (request, redirects, body).
+//! - `attempt.rs`: one attempt on the wire: the request and its redirects.
+//! - `body.rs`: the final response's body, read once into every sink.
 //! - `failure.rs`: the HTTP stack's errors as error kinds.
 //! - `finish.rs`: the record of a URL, with the success checks.
 //! - `limit.rs`: `--max-failures`, counted as records are made.
+//! - `pipeline.rs`: items to records, at most so many at once: the one
+//!   pipeline both engines (`run`, `workers`) drive.
 //! - `exhaustion.rs`: a request waits, uncounted, when fanout itself has
 //!   no descriptor or port free.
 //! - `seen.rs`: hooks for what answered (`inspect`) and `--expect-jq`.
 
 mod attempt;
 mod attempts;
+mod body;
 mod client;
 mod exhaustion;
 mod failure;
 mod finish;
 mod limit;
 mod per_line;
+mod pipeline;
 mod resolve;
 mod seen;
 
 use self::attempts::Ending;
 use self::limit::FailureLimit;
+
+pub(crate) use self::pipeline::pipeline;
 
 use std::sync::Arc;
 

@@ -65,7 +65,7 @@ impl Fetcher<'_> {
         started: Instant,
     ) {
         let filters = &self.config.success.expect_jq;
-        let accepted = status.is_some_and(|s| self.config.success.accept.contains(s));
+        let accepted = status.is_some_and(|s| self.judge.accepts(s));
         if filters.is_empty() || !accepted {
             return;
         }

@@ -40,7 +40,7 @@ use futures::{FutureExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 
 use crate::config::Config;
-use crate::fetch::{Fetcher, Shared};
+use crate::fetch::{Fetcher, Shared, pipeline};
 use crate::record::Record;
 use crate::stop::Stop;
 
@@ -193,23 +193,17 @@ async fn work(fetcher: &Fetcher<'_>, job: Job, width: usize, ordered: bool) {
         records,
         stop,
     } = job;
-    // Once stopped, no further chunk is taken: nothing new starts.
     let chunks = futures::stream::unfold(handout, |h| async move {
         h.take().await.map(|chunk| (chunk, h))
     });
-    let items = chunks
-        .flat_map(futures::stream::iter)
-        .take_until(stop.stopped_owned());
-    let fetches = items.map(|(seq, item)| {
+    let items = chunks.flat_map(futures::stream::iter);
+    let fetch = |(seq, item)| {
         fetcher
             .fetch(item, &stop)
             .map(move |record| Done { seq, record })
-    });
-    if ordered {
-        forward(fetches.buffered(width), &records, true).await;
-    } else {
-        forward(fetches.buffer_unordered(width), &records, false).await;
-    }
+    };
+    let done = pipeline(items, &stop, width, ordered, fetch);
+    forward(done, &records, ordered).await;
 }
 
 /// Sends finished records to the writer in batches: when [`BATCH`] are

@@ -1,0 +1,64 @@
+//! Reading the final response's body: up to `--max-body`, fed chunk by
+//! chunk to each sink the run asks for — the count (`bytes`), the copy
+//! held in memory (`Needs::body`), the file being saved (`-o`) — so the
+//! body is read once whatever needs it.
+
+use super::Fetcher;
+use super::attempt::Attempt;
+use super::failure::{Failure, classify_body_error};
+use crate::record::ErrorKind;
+use crate::values::Size;
+
+impl Fetcher<'_> {
+    /// Reads `resp`'s body into `out`: its size, and the body or its file
+    /// where asked for. A body cut short (too large, an error) leaves its
+    /// failure in `out` and no file to save.
+    pub(super) async fn read_body(&self, mut resp: reqwest::Response, out: &mut Attempt) {
+        let max_body = self.config.request.max_body;
+        let mut read: u64 = 0;
+        let mut kept = self.needs.body.then(Vec::new);
+        // Saving bodies (-o): a body that can make the URL ok goes to a
+        // temporary file, deleted when dropped — by this future on a
+        // timeout or a stop, or below when the body is not whole.
+        let mut saving = self.saver.as_ref().and_then(|s| {
+            let accepted = self.judge.accepts(resp.status().as_u16());
+            accepted.then(|| s.begin())
+        });
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = max_body - read;
+                    let take = (chunk.len() as u64).min(room) as usize;
+                    if let Some(k) = kept.as_mut() {
+                        k.extend_from_slice(&chunk[..take]);
+                    }
+                    if let Some(file) = saving.as_mut() {
+                        file.write(&chunk[..take]);
+                    }
+                    read += take as u64;
+                    out.bytes = read;
+                    if let Some(seen) = out.seen.as_deref_mut() {
+                        Self::seen_bytes(seen); // seen.rs
+                    }
+                    if take < chunk.len() {
+                        out.failure = Some(Failure {
+                            kind: ErrorKind::TooLarge,
+                            message: format!("body is larger than {} (--max-body)", Size(max_body)),
+                            maybe_sent: true,
+                        });
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    out.failure = Some(classify_body_error(&e));
+                    break;
+                }
+            }
+        }
+        out.body = kept;
+        if out.failure.is_none() {
+            out.body_file = saving;
+        }
+    }
+}
