@@ -89,8 +89,8 @@ pub struct InputArgs {
 
     /// Skip URLs that already have a final record in FILE (earlier output)
     ///
-    /// Records with error kind `cancelled` or `circuit_open` are not final:
-    /// those URLs run again. With `>> FILE` this resumes an interrupted run.
+    /// Records with error kind `cancelled`, `circuit_open` or `save` are not
+    /// final: those URLs run again. With `>> FILE` this resumes an interrupted run.
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub skip_done: Option<PathBuf>,
 

@@ -9,6 +9,7 @@
 
 mod args;
 mod outputs;
+mod reference;
 mod resolve;
 mod routing;
 
@@ -124,6 +125,8 @@ pub enum Generate {
     CompleteFish,
     /// The man page (roff).
     Man,
+    /// The flag reference in Markdown (docs/reference.md).
+    Reference,
 }
 
 /// Writes what `--generate` asks for, from the same definitions as `--help`.
@@ -136,6 +139,7 @@ pub fn generate(what: Generate, out: &mut dyn std::io::Write) -> std::io::Result
         Generate::CompleteZsh => Shell::Zsh,
         Generate::CompleteFish => Shell::Fish,
         Generate::Man => return clap_mangen::Man::new(cmd).render(out),
+        Generate::Reference => return reference::write(cmd, out),
     };
     clap_complete::generate(shell, &mut cmd, "fanout", out);
     Ok(())

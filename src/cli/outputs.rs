@@ -75,7 +75,8 @@ pub struct OutputArgs {
     /// Most body bytes read per response; more is error `too_large`
     ///
     /// SIZE is bytes, or with KB/MB/GB (powers of 1000) or KiB/MiB/GiB;
-    /// 0 = no limit (not with --body or --expect, which hold the body).
+    /// 0 = no limit (not with --body, --expect or --expect-jq, which hold the
+    /// body).
     #[arg(long, value_name = "SIZE", default_value_t = Size(DEFAULT_MAX_BODY), help_heading = "Output")]
     pub max_body: Size,
 

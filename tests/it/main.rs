@@ -7,6 +7,7 @@ mod cert_server;
 mod certs;
 mod checks;
 mod distributed;
+mod docs;
 mod errors;
 mod fault_server;
 mod faults;
