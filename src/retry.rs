@@ -63,15 +63,30 @@ impl RetryPolicy {
     /// first attempt) of an attempt judged `verdict`, for a request with an
     /// idempotent method or not.
     pub fn decide(&self, retries_done: u32, verdict: &Verdict, idempotent: bool) -> Decision {
+        self.decide_with(retries_done, verdict, idempotent, &mut rand::rng())
+    }
+
+    /// [`decide`](Self::decide) with the random source given.
+    pub fn decide_with(
+        &self,
+        retries_done: u32,
+        verdict: &Verdict,
+        idempotent: bool,
+        rng: &mut impl Rng,
+    ) -> Decision {
         if !self.may_retry(retries_done, verdict, idempotent) {
             return Decision::Stop;
         }
+        let jitter = self.backoff_wait(retries_done + 1, rng);
         match verdict.retry_after {
             // The server said when; asking for longer than we are willing
             // to wait means the answer is final.
             Some(wait) if wait > self.backoff_max => Decision::Stop,
-            Some(wait) => Decision::Retry(wait),
-            None => Decision::Retry(self.backoff_wait(retries_done + 1, &mut rand::rng())),
+            // At least what the server asked, plus a full-jitter term, so
+            // URLs told to come back at the same moment do not return
+            // together (a thundering herd one Retry-After later).
+            Some(wait) => Decision::Retry(wait.saturating_add(jitter)),
+            None => Decision::Retry(jitter),
         }
     }
 
@@ -234,13 +249,31 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_replaces_backoff_unless_too_long() {
+    fn retry_after_is_the_least_wait_plus_jitter_unless_too_long() {
         let p = policy();
         let ra = Some(Duration::from_millis(700));
-        assert_eq!(
-            p.decide(0, &status(429, ra), true),
-            Decision::Retry(Duration::from_millis(700))
-        );
+        // Retry k waits Retry-After plus a full-jitter term in
+        // [0, backoff · 2^(k−1)]: URLs told the same moment spread out.
+        let mut rng = StdRng::seed_from_u64(7);
+        for (done, cap) in [(0, 100), (1, 200), (2, 400)] {
+            let waits: Vec<u128> = (0..500)
+                .map(
+                    |_| match p.decide_with(done, &status(429, ra), true, &mut rng) {
+                        Decision::Retry(d) => d.as_millis(),
+                        Decision::Stop => panic!("retried"),
+                    },
+                )
+                .collect();
+            let (lo, hi) = (waits.iter().min().unwrap(), waits.iter().max().unwrap());
+            assert!(
+                *lo >= 700 && *hi <= 700 + cap,
+                "{lo}..{hi} for retry {done}"
+            );
+            assert!(
+                *lo < 700 + cap / 10 && *hi > 700 + cap * 9 / 10,
+                "spread {lo}..{hi}"
+            );
+        }
         let too_long = Some(Duration::from_secs(2));
         assert_eq!(p.decide(0, &status(503, too_long), true), Decision::Stop);
         assert_eq!(p.refused_wait(0, &status(503, too_long), true), too_long);

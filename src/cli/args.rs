@@ -123,13 +123,22 @@ pub struct LimitArgs {
     )]
     pub per_host: usize,
 
-    /// Let each host's limit adapt (AIMD): grow on good answers, halve on 429/503, timeouts,
-    /// connect errors
+    /// Let every host's limit adapt (AIMD) from the start: grow on good answers, halve on
+    /// 429/503, timeouts, connect errors
     ///
-    /// Starts at 2 per host and never exceeds --per-host (when set) or -c. A Retry-After on a
+    /// Starts at 2 per host and never exceeds --per-host (when set) or -c. Without this flag a
+    /// host adapts the same way from its first 429 or 503 on, starting from half the requests
+    /// it had in flight then; hosts that never throttle keep full speed. A Retry-After on a
     /// 429 or 503 pauses the host for that long, at most --backoff-max.
     #[arg(long, help_heading = "Concurrency")]
     pub adaptive: bool,
+
+    /// Keep limits fixed whatever hosts answer: no host adapts, not even after a 429 or 503
+    ///
+    /// A Retry-After still delays its URL and pauses its host: that is the server's explicit
+    /// word.
+    #[arg(long, conflicts_with = "adaptive", help_heading = "Concurrency")]
+    pub no_adaptive: bool,
 
     /// At most R request starts per second, retries included [default: no limit]
     ///

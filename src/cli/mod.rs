@@ -262,7 +262,11 @@ impl Cli {
             limits: Limits {
                 concurrency: l.concurrency,
                 per_host: NonZeroUsize::new(l.per_host),
-                adaptive: l.adaptive,
+                adaptive: match (l.adaptive, l.no_adaptive) {
+                    (true, _) => Adapt::Always,
+                    (_, true) => Adapt::Fixed,
+                    _ => Adapt::OnThrottle,
+                },
                 rate: l.rate,
                 timeout: l.timeout.0,
                 connect_timeout: l.connect_timeout.0,

@@ -70,10 +70,10 @@ pub struct Limits {
     /// At most this many URLs in flight.
     pub concurrency: NonZeroUsize,
     /// At most this many in flight per host (host and port); with
-    /// `adaptive`, the ceiling of the adaptive limit.
+    /// adaptive limits, their ceiling.
     pub per_host: Option<NonZeroUsize>,
-    /// Each host's limit adapts (AIMD) instead of staying fixed.
-    pub adaptive: bool,
+    /// When each host's limit adapts (AIMD) instead of staying fixed.
+    pub adaptive: Adapt,
     /// At most this many request starts per second, retries included.
     pub rate: Option<Rate>,
     /// Limit for one attempt, from connect to the last body byte.
@@ -84,6 +84,19 @@ pub struct Limits {
     pub deadline: Option<Duration>,
     /// Fetch on this many threads, each with its own runtime and client.
     pub threads: NonZeroUsize,
+}
+
+/// How hosts' concurrency limits answer throttling.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Adapt {
+    /// `--no-adaptive`: limits stay fixed whatever a host answers (a
+    /// `Retry-After` still pauses its host).
+    Fixed,
+    /// The default: a host adapts from its first 429 or 503 on.
+    #[default]
+    OnThrottle,
+    /// `--adaptive`: every host adapts from the start.
+    Always,
 }
 
 /// The environment variable that, when set, is the default of `--threads`
@@ -100,7 +113,7 @@ impl Default for Limits {
         Limits {
             concurrency: NonZeroUsize::new(DEFAULT_CONCURRENCY).expect("non-zero default"),
             per_host: None,
-            adaptive: false,
+            adaptive: Adapt::OnThrottle,
             rate: None,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,

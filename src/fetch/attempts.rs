@@ -9,6 +9,7 @@ use reqwest::Url;
 use super::attempt::Attempt;
 use super::per_line::Shape;
 use super::{Admitted, Fetcher};
+use crate::gates::Admission;
 use crate::gates::adaptive::Signal;
 use crate::gates::breaker::Pass;
 use crate::outcome::Verdict;
@@ -27,7 +28,7 @@ pub(super) enum Ending {
 }
 
 /// What the attempts of one URL came to.
-pub(super) struct Tried {
+pub(super) struct Tried<'a> {
     pub(super) ending: Ending,
     /// Attempts made.
     pub(super) attempts: u32,
@@ -37,19 +38,22 @@ pub(super) struct Tried {
     pub(super) pass: Pass,
     /// Whether the breaker was asked yet.
     asked: bool,
-    /// When the first attempt started.
+    /// When the first attempt started (its request went out, admitted).
     pub(super) started: Instant,
+    /// What the URL keeps of its admission between attempts and until its
+    /// record is made (gates/): with `-c 1`, nothing else runs meanwhile.
+    pub(super) held: Option<Admission<'a>>,
 }
 
 impl Fetcher<'_> {
     /// Makes the attempts of one URL.
-    pub(super) async fn try_url(
-        &self,
+    pub(super) async fn try_url<'s>(
+        &'s self,
         url: &Url,
         shape: &Shape<'_>,
         host: Option<&str>,
         stop: &Stop,
-    ) -> Tried {
+    ) -> Tried<'s> {
         let mut tried = Tried {
             ending: Ending::Cancelled,
             attempts: 0,
@@ -57,35 +61,45 @@ impl Fetcher<'_> {
             pass: Pass::Closed,
             asked: false,
             started: Instant::now(),
+            held: None,
         };
         tried.ending = self.attempts_into(url, shape, host, stop, &mut tried).await;
         tried
     }
 
-    async fn attempts_into(
-        &self,
+    async fn attempts_into<'s>(
+        &'s self,
         url: &Url,
         shape: &Shape<'_>,
         host: Option<&str>,
         stop: &Stop,
-        t: &mut Tried,
+        t: &mut Tried<'s>,
     ) -> Ending {
         let request_id = self.config.protection.request_id.as_ref();
         loop {
-            // The breaker is asked just before each request.
+            // Each attempt is admitted: a slot (kept from the last attempt
+            // where the gates allow) and its host's limits. The host's key
+            // is made only when admission looks at hosts (or once some host
+            // throttled).
+            let lazy;
+            let key = match host {
+                Some(h) => Some(h),
+                None if self.gates.needs_host() => {
+                    lazy = crate::gates::host_key(url);
+                    Some(lazy.as_str())
+                }
+                None => None,
+            };
+            let admission = match self.admit(key, t.held.take(), stop).await {
+                Admitted::Yes(a) => a,
+                Admitted::Stopped => return Ending::Cancelled,
+                Admitted::CircuitOpen => return Ending::CircuitOpen,
+            };
+            // The breaker is asked once admitted, just before the request:
+            // a URL that waited may find its host's circuit open.
             if !self.breaker_passes(host, t) {
                 return Ending::CircuitOpen;
             }
-            // With --adaptive, each attempt waits for its host's limit and a
-            // slot; a URL between attempts holds neither.
-            let admission = match self.gates.adaptive() {
-                None => None,
-                Some(_) => match self.admit(host, stop).await {
-                    Admitted::Yes(a) => Some(a),
-                    Admitted::Stopped => return Ending::Cancelled,
-                    Admitted::CircuitOpen => return Ending::CircuitOpen,
-                },
-            };
             if self.gates.paced() {
                 // A stop while waiting for a start slot ends the URL too.
                 tokio::select! {
@@ -101,6 +115,13 @@ impl Fetcher<'_> {
             if stop.is_stopped() {
                 // Stopped before this attempt went out.
                 return Ending::Cancelled;
+            }
+            if t.attempts == 0 {
+                // Waiting to be admitted (a slot, --per-host, --rate, a
+                // paused or adapting host) is not the URL's latency: its
+                // clock starts with its first request. A retry's own wait
+                // for admission counts, like its backoff.
+                t.started = Instant::now();
             }
             t.attempts += 1;
             if let (1, Some(budget)) = (t.attempts, self.gates.budget()) {
@@ -125,9 +146,6 @@ impl Fetcher<'_> {
                 let status = attempt.response.as_ref().map(|r| r.status.as_u16());
                 hosts.attempt(host, status, t.attempts > 1);
             }
-            if let Some(admission) = admission {
-                admission.done(Signal::of(observed));
-            }
             let verdict = self.judge.attempt(observed);
             let mut decision = self
                 .config
@@ -138,6 +156,9 @@ impl Fetcher<'_> {
                     decision = Decision::Stop;
                 }
             }
+            t.held = admission.done(Signal::of(observed), || {
+                key.map_or_else(|| crate::gates::host_key(url), str::to_owned)
+            });
             tracing::debug!(
                 url = %super::Redacted(url),
                 attempt = t.attempts,
@@ -168,7 +189,7 @@ impl Fetcher<'_> {
     /// Asks the breaker whether the next request of this URL may go out: a
     /// first request may make it the probe of a half-open circuit; a retry
     /// keeps its pass unless the circuit opened meanwhile.
-    fn breaker_passes(&self, host: Option<&str>, t: &mut Tried) -> bool {
+    fn breaker_passes(&self, host: Option<&str>, t: &mut Tried<'_>) -> bool {
         let (Some(breakers), Some(host)) = (self.gates.breakers(), host) else {
             return true;
         };

@@ -21,7 +21,7 @@ impl Fetcher<'_> {
         &self,
         index: u64,
         url: String,
-        tried: Tried,
+        tried: Tried<'_>,
         stop: &Stop,
         host: Option<&str>,
         idempotent: bool,
@@ -30,6 +30,10 @@ impl Fetcher<'_> {
         let error = match tried.ending {
             Ending::Final(verdict) => verdict.error.map(|kind| {
                 let mut error = self.error_of(kind, &last);
+                if tried.attempts > 1 {
+                    let n = tried.attempts;
+                    error.message.push_str(&format!(", after {n} attempts"));
+                }
                 let retry = &self.config.retry;
                 let done = tried.attempts.saturating_sub(1);
                 if let Some(wait) = retry.refused_wait(done, &verdict, idempotent) {

@@ -201,24 +201,16 @@ impl<'c> Fetcher<'c> {
         if self.gates.circuit_open(host) {
             return Some(self.circuit_open(index, line, host));
         }
-        // With --adaptive each attempt is admitted on its own (attempts.rs).
-        let _admission = match self.gates.adaptive() {
-            Some(_) => None,
-            None => match self.admit(host, stop).await {
-                Admitted::Yes(a) => Some(a),
-                // A URL still waiting for a slot when the run stops was
-                // never started: it gets no record.
-                Admitted::Stopped => return None,
-                // Its host's circuit opened while it waited.
-                Admitted::CircuitOpen => return Some(self.circuit_open(index, line, host)),
-            },
-        };
-        // Boxed: the attempts' state is large, and only URLs that got a
-        // slot need it, not the ones parked behind them.
+        // Each attempt is admitted on its own (attempts.rs). Boxed: the
+        // attempts' state is large, and parked URLs need little of it.
         let shape = self.shape(request);
         let mut tried = Box::pin(self.try_url(&url, &shape, host, stop)).await;
+        // The URL's slot, if it kept one, goes once its record is made and
+        // its breaker told: with `-c 1` the next URL sees the circuit open.
+        let _held = tried.held.take();
         if let (Ending::Cancelled, 0) = (&tried.ending, tried.attempts) {
-            // Stopped before its first request: the URL never started.
+            // Stopped before its first request (waiting for a slot, say):
+            // the URL never started, and gets no record.
             return None;
         }
         if let (Ending::Final(verdict), Some(breakers), Some(host)) =
@@ -264,13 +256,25 @@ pub(super) enum Admitted<'g> {
 }
 
 impl Fetcher<'_> {
-    /// Waits for admission through the gates, or for the run to stop,
-    /// whichever comes first.
-    pub(super) async fn admit(&self, host: Option<&str>, stop: &Stop) -> Admitted<'_> {
+    /// Waits for admission through the gates — anew, or keeping `held`
+    /// from the URL's last attempt — or for the run to stop, whichever
+    /// comes first.
+    pub(super) async fn admit<'s>(
+        &'s self,
+        host: Option<&str>,
+        held: Option<crate::gates::Admission<'s>>,
+        stop: &Stop,
+    ) -> Admitted<'s> {
+        let admitted = async {
+            match held {
+                Some(held) => self.gates.readmit_in(host, self.lane, held).await,
+                None => self.gates.admit_in(host, self.lane).await,
+            }
+        };
         tokio::select! {
             biased;
             _ = stop.stopped() => Admitted::Stopped,
-            a = self.gates.admit_in(host, self.lane) => match a {
+            a = admitted => match a {
                 Some(a) => Admitted::Yes(a),
                 None => Admitted::CircuitOpen,
             },

@@ -1,17 +1,31 @@
-//! `--adaptive`: a per-host concurrency limit that finds itself (the AIMD
-//! rule in `aimd.rs`), and the pause a `Retry-After` asks for.
+//! Answering throttling: per-host concurrency limits that find themselves
+//! (the AIMD rule in `aimd.rs`), and the pause a `Retry-After` asks for.
+//!
+//! Three modes ([`Adapt`]):
+//! - `Always` (`--adaptive`): every host adapts from its first request,
+//!   from a slow start at 2.
+//! - `OnThrottle` (the default): a host is not limited until it answers
+//!   429 or 503; from then on it adapts as under `--adaptive`, starting
+//!   from half the requests it had in flight at that moment.
+//! - `Fixed` (`--no-adaptive`): limits never adapt.
+//!
+//! In every mode a `Retry-After` on a 429 or 503 pauses its host — no
+//! request to it starts — for that long, capped at `--backoff-max`.
 //!
 //! Every attempt takes one of its host's permits and gives it back with
-//! what the answer said: a success grows the limit, a congestion signal (a
-//! 429 or 503, a timeout, a connect error) cuts it, and a `Retry-After` on
-//! a 429 or 503 pauses the host — no request to it starts — for that long,
-//! capped at `--backoff-max`. Waiting for a permit holds nothing else.
+//! what the answer said: a success grows an adapting limit, a congestion
+//! signal (a 429 or 503, a timeout, a connect error) cuts it. Waiting for a
+//! permit holds nothing else.
 //!
-//! The table keeps every host's learned limit; idle hosts beyond
-//! [`MAX_IDLE_HOSTS`] are forgotten, so memory stays bounded on lists of
-//! millions of hosts.
+//! Cost: until the run's first 429 or 503, `OnThrottle` and `Fixed` keep
+//! no table at all ([`Adaptive::active`] is false and admission does not
+//! look here); from then on every host is kept, so the next host's first
+//! throttle knows what it had in flight. The table forgets idle hosts
+//! beyond [`MAX_IDLE_HOSTS`], so memory stays bounded on lists of millions
+//! of hosts.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,6 +33,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::aimd::Aimd;
+pub use crate::config::Adapt;
 use crate::outcome::Observed;
 use crate::record::ErrorKind;
 
@@ -30,8 +45,11 @@ pub const MAX_IDLE_HOSTS: usize = 10_000;
 pub enum Signal {
     /// The host answered well: grow.
     Success,
-    /// The host is congested: cut, and pause for a `Retry-After` if given.
-    Congestion(Option<Duration>),
+    /// The host answered 429 or 503: cut (and start adapting), and pause
+    /// for a `Retry-After` if given.
+    Throttled(Option<Duration>),
+    /// A timeout or a connect error: cut a limit that adapts already.
+    Congestion,
     /// Says nothing (DNS, TLS, a cut-off body, the run stopping).
     Neutral,
 }
@@ -43,12 +61,12 @@ impl Signal {
             Observed::Status {
                 code: 429 | 503,
                 retry_after,
-            } => Signal::Congestion(retry_after),
+            } => Signal::Throttled(retry_after),
             Observed::Status { .. } => Signal::Success,
             Observed::Failure {
                 kind: ErrorKind::Timeout | ErrorKind::Connect,
                 ..
-            } => Signal::Congestion(None),
+            } => Signal::Congestion,
             Observed::Failure { .. } => Signal::Neutral,
         }
     }
@@ -61,17 +79,24 @@ struct Host {
 }
 
 struct State {
-    aimd: Aimd,
+    /// The limit, once the host adapts (`None`: not limited here).
+    aimd: Option<Aimd>,
     in_flight: u32,
     paused_until: Option<Instant>,
     /// Attempts started, for the busiest hosts in metrics.
     requests: u64,
+    /// 429 and 503 answers, for the summary's hint.
+    throttled: u64,
 }
 
-/// The adaptive limits of all hosts of a run.
+/// The adaptive limits and pauses of all hosts of a run.
 pub struct Adaptive {
+    mode: Adapt,
     max: u32,
     pause_max: Duration,
+    /// Whether admission asks this table: from the start with `Always`,
+    /// else from the run's first 429 or 503.
+    active: AtomicBool,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
 }
 
@@ -84,37 +109,65 @@ pub struct HostPermit<'a> {
     key: String,
 }
 
+/// A host that answered 429 or 503 to a good share of its requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Throttled {
+    /// The host and port.
+    pub host: String,
+    /// Its 429 and 503 answers.
+    pub throttled: u64,
+    /// Its requests (counted from the run's first throttling answer).
+    pub requests: u64,
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Adaptive {
-    /// Limits that never exceed `max`; a pause never lasts longer than
-    /// `pause_max`.
-    pub fn new(max: usize, pause_max: Duration) -> Adaptive {
+    /// Limits in `mode` that never exceed `max`; a pause never lasts longer
+    /// than `pause_max`.
+    pub fn new(mode: Adapt, max: usize, pause_max: Duration) -> Adaptive {
         Adaptive {
+            mode,
             max: u32::try_from(max).unwrap_or(u32::MAX),
             pause_max,
+            active: AtomicBool::new(mode == Adapt::Always),
             hosts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Waits until `key` is not paused and has a free permit, and takes it.
-    pub async fn acquire(&self, key: &str) -> HostPermit<'_> {
-        let host = lock(&self.hosts)
+    /// The mode.
+    pub fn mode(&self) -> Adapt {
+        self.mode
+    }
+
+    /// Whether admission must ask this table (see the module's "Cost").
+    pub fn active(&self) -> bool {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    fn host(&self, key: &str) -> Arc<Host> {
+        lock(&self.hosts)
             .entry(key.to_owned())
             .or_insert_with(|| {
                 Arc::new(Host {
                     state: Mutex::new(State {
-                        aimd: Aimd::new(self.max),
+                        aimd: (self.mode == Adapt::Always).then(|| Aimd::new(self.max)),
                         in_flight: 0,
                         paused_until: None,
                         requests: 0,
+                        throttled: 0,
                     }),
                     changed: Notify::new(),
                 })
             })
-            .clone();
+            .clone()
+    }
+
+    /// Waits until `key` is not paused and has a free permit, and takes it.
+    pub async fn acquire(&self, key: &str) -> HostPermit<'_> {
+        let host = self.host(key);
         loop {
             let changed = host.changed.notified();
             tokio::pin!(changed);
@@ -126,10 +179,10 @@ impl Adaptive {
                     Some(until) if Instant::now() < until => Some(until),
                     _ => {
                         st.paused_until = None;
-                        if st.in_flight < st.aimd.limit() {
+                        if st.aimd.as_ref().is_none_or(|a| st.in_flight < a.limit()) {
                             st.in_flight += 1;
                             st.requests += 1;
-                            let epoch = st.aimd.epoch();
+                            let epoch = st.aimd.as_ref().map_or(0, Aimd::epoch);
                             drop(st);
                             return HostPermit {
                                 host: host.clone(),
@@ -155,15 +208,82 @@ impl Adaptive {
         }
     }
 
-    /// `(host, limit)` of the `n` hosts with the most attempts, busiest
-    /// first (for metrics and the summary).
+    /// A permit for `key` if one is free now (not paused, under its limit).
+    pub fn try_acquire(&self, key: &str) -> Option<HostPermit<'_>> {
+        let host = self.host(key);
+        let mut st = lock(&host.state);
+        let paused = st.paused_until.is_some_and(|until| Instant::now() < until);
+        if paused || st.aimd.as_ref().is_some_and(|a| st.in_flight >= a.limit()) {
+            return None;
+        }
+        st.paused_until = None;
+        st.in_flight += 1;
+        st.requests += 1;
+        let epoch = st.aimd.as_ref().map_or(0, Aimd::epoch);
+        drop(st);
+        Some(HostPermit {
+            host,
+            epoch,
+            owner: self,
+            key: key.to_owned(),
+        })
+    }
+
+    /// A 429 or 503 to an attempt admitted before this table was active
+    /// (so it holds no permit): from now on admission asks the table, and
+    /// `key` is throttled as if it had had `in_flight` requests in flight.
+    pub fn throttled_unadmitted(&self, key: &str, retry_after: Option<Duration>, in_flight: u64) {
+        self.active.store(true, Ordering::Relaxed);
+        let host = self.host(key);
+        let mut st = lock(&host.state);
+        let in_flight = u32::try_from(in_flight)
+            .unwrap_or(u32::MAX)
+            .max(st.in_flight);
+        self.throttle(key, &mut st, None, in_flight, retry_after);
+        drop(st);
+        host.changed.notify_waiters();
+    }
+
+    /// What a 429 or 503 does to its host's state: start adapting (or cut),
+    /// and pause for `retry_after`. `epoch` is the round the answered
+    /// request started in (`None`: before the host was known).
+    fn throttle(
+        &self,
+        key: &str,
+        st: &mut State,
+        epoch: Option<u64>,
+        in_flight: u32,
+        retry_after: Option<Duration>,
+    ) {
+        st.throttled += 1;
+        match (&mut st.aimd, self.mode) {
+            (None, Adapt::OnThrottle | Adapt::Always) => {
+                let aimd = Aimd::throttled(self.max, in_flight);
+                tracing::debug!(host = %key, limit = aimd.limit(), "throttled: adapting from now on");
+                st.aimd = Some(aimd);
+            }
+            (Some(aimd), _) => {
+                if epoch.is_some_and(|e| aimd.signal(e)) {
+                    tracing::debug!(host = %key, limit = aimd.limit(), "adaptive limit cut");
+                }
+            }
+            (None, Adapt::Fixed) => {}
+        }
+        if let Some(wait) = retry_after {
+            let until = Instant::now() + wait.min(self.pause_max);
+            st.paused_until = Some(st.paused_until.map_or(until, |u| u.max(until)));
+        }
+    }
+
+    /// `(host, limit)` of the `n` adapting hosts with the most attempts,
+    /// busiest first (for metrics and the summary).
     pub fn busiest(&self, n: usize) -> Vec<(String, u32, u64)> {
         let hosts = lock(&self.hosts);
         let mut rows: Vec<(String, u32, u64)> = hosts
             .iter()
-            .map(|(k, h)| {
+            .filter_map(|(k, h)| {
                 let st = lock(&h.state);
-                (k.clone(), st.aimd.limit(), st.requests)
+                Some((k.clone(), st.aimd.as_ref()?.limit(), st.requests))
             })
             .collect();
         rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
@@ -171,12 +291,37 @@ impl Adaptive {
         rows
     }
 
-    /// The current limit of `key`, if the host is known.
+    /// The current limit of `key`, if the host adapts.
     pub fn limit_of(&self, key: &str) -> Option<u32> {
         let hosts = lock(&self.hosts);
         let host = hosts.get(key)?;
-        let limit = lock(&host.state).aimd.limit();
+        let limit = lock(&host.state).aimd.as_ref()?.limit();
         Some(limit)
+    }
+
+    /// Hosts that answered 429 or 503 to at least a fifth of their
+    /// requests (and at least 5 times), most throttled first, at most `n`.
+    pub fn most_throttled(&self, n: usize) -> Vec<Throttled> {
+        let hosts = lock(&self.hosts);
+        let mut rows: Vec<Throttled> = hosts
+            .iter()
+            .filter_map(|(k, h)| {
+                let st = lock(&h.state);
+                let requests = st.requests.max(st.throttled);
+                (st.throttled >= 5 && st.throttled * 5 >= requests).then(|| Throttled {
+                    host: k.clone(),
+                    throttled: st.throttled,
+                    requests,
+                })
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.throttled
+                .cmp(&a.throttled)
+                .then_with(|| a.host.cmp(&b.host))
+        });
+        rows.truncate(n);
+        rows
     }
 }
 
@@ -185,14 +330,21 @@ impl HostPermit<'_> {
     pub fn done(self, signal: Signal) {
         let mut st = lock(&self.host.state);
         match signal {
-            Signal::Success => st.aimd.success(),
-            Signal::Congestion(retry_after) => {
-                if st.aimd.signal(self.epoch) {
-                    tracing::debug!(host = %self.key, limit = st.aimd.limit(), "adaptive limit cut");
+            Signal::Success => {
+                if let Some(aimd) = st.aimd.as_mut() {
+                    aimd.success();
                 }
-                if let Some(wait) = retry_after {
-                    let until = Instant::now() + wait.min(self.owner.pause_max);
-                    st.paused_until = Some(st.paused_until.map_or(until, |u| u.max(until)));
+            }
+            Signal::Throttled(retry_after) => {
+                let in_flight = st.in_flight;
+                self.owner
+                    .throttle(&self.key, &mut st, Some(self.epoch), in_flight, retry_after);
+            }
+            Signal::Congestion => {
+                if let Some(aimd) = st.aimd.as_mut() {
+                    if aimd.signal(self.epoch) {
+                        tracing::debug!(host = %self.key, limit = aimd.limit(), "adaptive limit cut");
+                    }
                 }
             }
             Signal::Neutral => {}
@@ -227,7 +379,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn permits_follow_the_limit() {
-        let a = Adaptive::new(64, Duration::from_secs(10));
+        let a = Adaptive::new(Adapt::Always, 64, Duration::from_secs(10));
         let p1 = a.acquire(H).await;
         let _p2 = a.acquire(H).await;
         let mut third = Box::pin(a.acquire(H));
@@ -243,25 +395,25 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn congestion_cuts_once_per_round() {
-        let a = Adaptive::new(64, Duration::from_secs(10));
+        let a = Adaptive::new(Adapt::Always, 64, Duration::from_secs(10));
         for _ in 0..14 {
             a.acquire(H).await.done(Signal::Success);
         }
         assert_eq!(a.limit_of(H), Some(16));
         let permits: Vec<_> = futures::future::join_all((0..16).map(|_| a.acquire(H))).await;
         for p in permits {
-            p.done(Signal::Congestion(None));
+            p.done(Signal::Congestion);
         }
         assert_eq!(a.limit_of(H), Some(8));
     }
 
     #[tokio::test(start_paused = true)]
     async fn retry_after_pauses_the_host_up_to_the_cap() {
-        let a = Adaptive::new(64, Duration::from_secs(2));
+        let a = Adaptive::new(Adapt::Always, 64, Duration::from_secs(2));
         let start = Instant::now();
         a.acquire(H)
             .await
-            .done(Signal::Congestion(Some(Duration::from_secs(1))));
+            .done(Signal::Throttled(Some(Duration::from_secs(1))));
         let _next = a.acquire(H).await;
         assert_eq!(start.elapsed(), Duration::from_secs(1));
         // Another host is not paused.
@@ -272,7 +424,7 @@ mod tests {
         drop(_next);
         a.acquire(H)
             .await
-            .done(Signal::Congestion(Some(Duration::from_secs(3600))));
+            .done(Signal::Throttled(Some(Duration::from_secs(3600))));
         let t = Instant::now();
         let _after = a.acquire(H).await;
         assert_eq!(t.elapsed(), Duration::from_secs(2));
@@ -288,19 +440,19 @@ mod tests {
             })
         };
         let one = Some(Duration::from_secs(1));
-        assert_eq!(status(429, one), Signal::Congestion(one));
-        assert_eq!(status(503, None), Signal::Congestion(None));
+        assert_eq!(status(429, one), Signal::Throttled(one));
+        assert_eq!(status(503, None), Signal::Throttled(None));
         assert_eq!(status(200, None), Signal::Success);
         assert_eq!(status(404, None), Signal::Success);
-        assert_eq!(fail(ErrorKind::Timeout), Signal::Congestion(None));
-        assert_eq!(fail(ErrorKind::Connect), Signal::Congestion(None));
+        assert_eq!(fail(ErrorKind::Timeout), Signal::Congestion);
+        assert_eq!(fail(ErrorKind::Connect), Signal::Congestion);
         assert_eq!(fail(ErrorKind::Dns), Signal::Neutral);
         assert_eq!(fail(ErrorKind::Tls), Signal::Neutral);
     }
 
     #[tokio::test(start_paused = true)]
     async fn busiest_hosts_first() {
-        let a = Adaptive::new(8, Duration::from_secs(1));
+        let a = Adaptive::new(Adapt::Always, 8, Duration::from_secs(1));
         for _ in 0..3 {
             a.acquire("b:80").await.done(Signal::Success);
         }
@@ -309,5 +461,62 @@ mod tests {
         assert_eq!(rows[0].0, "b:80");
         assert_eq!(rows[0].1, 5);
         assert_eq!(rows[1], ("a:80".to_owned(), 3, 1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn by_default_a_host_is_not_limited_until_it_throttles() {
+        let a = Adaptive::new(Adapt::OnThrottle, 64, Duration::from_secs(10));
+        assert!(!a.active(), "no table before the first 429 or 503");
+        // Admitted before anything throttled: no permits are kept. The
+        // first 429 comes while 20 requests are in flight.
+        a.throttled_unadmitted(H, None, 20);
+        assert!(a.active());
+        assert_eq!(a.limit_of(H), Some(10), "half of what was in flight");
+        let permits: Vec<_> = futures::future::join_all((0..10).map(|_| a.acquire(H))).await;
+        let mut next = Box::pin(a.acquire(H));
+        assert!(futures::poll!(next.as_mut()).is_pending(), "limit 10");
+        drop(permits);
+        drop(next);
+        // Another host that never throttles is not limited.
+        let many: Vec<_> = futures::future::join_all((0..100).map(|_| a.acquire("b:80"))).await;
+        assert_eq!(a.limit_of("b:80"), None);
+        // Its first 429 adapts it from half of its 100 in flight.
+        let mut many = many.into_iter();
+        many.next().unwrap().done(Signal::Throttled(None));
+        assert_eq!(a.limit_of("b:80"), Some(50));
+        // Answers to requests of that same round do not cut again.
+        many.next().unwrap().done(Signal::Throttled(None));
+        assert_eq!(a.limit_of("b:80"), Some(50));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fixed_limits_never_adapt_but_retry_after_still_pauses() {
+        let a = Adaptive::new(Adapt::Fixed, 64, Duration::from_secs(10));
+        a.throttled_unadmitted(H, Some(Duration::from_secs(1)), 20);
+        assert_eq!(a.limit_of(H), None);
+        let start = Instant::now();
+        let p = a.acquire(H).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(1), "paused");
+        p.done(Signal::Throttled(None));
+        let _more: Vec<_> = futures::future::join_all((0..100).map(|_| a.acquire(H))).await;
+        assert_eq!(a.limit_of(H), None, "never limited");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hosts_throttled_a_good_share_are_named() {
+        let a = Adaptive::new(Adapt::OnThrottle, 64, Duration::from_secs(10));
+        a.throttled_unadmitted(H, None, 1);
+        for i in 0..20 {
+            let signal = match i % 2 {
+                0 => Signal::Throttled(None),
+                _ => Signal::Success,
+            };
+            a.acquire(H).await.done(signal);
+            a.acquire("fine:80").await.done(Signal::Success);
+        }
+        let named = a.most_throttled(3);
+        assert_eq!(named.len(), 1, "{named:?}");
+        assert_eq!(named[0].host, H);
+        assert_eq!((named[0].throttled, named[0].requests), (11, 20));
     }
 }

@@ -42,6 +42,21 @@ impl Aimd {
         }
     }
 
+    /// A limit that starts adapting at a host's first 429 or 503 (throttling
+    /// answered by default): half the `in_flight` requests it had then
+    /// (at least 1), in congestion avoidance, as after a cut — so signals
+    /// from the requests already in flight do not cut again.
+    pub fn throttled(max: u32, in_flight: u32) -> Aimd {
+        let max = max.max(1);
+        Aimd {
+            limit: (in_flight / 2).clamp(1, max),
+            max,
+            slow_start: false,
+            credit: 0,
+            epoch: 1,
+        }
+    }
+
     /// How many requests may be in flight now.
     pub fn limit(&self) -> u32 {
         self.limit
@@ -136,6 +151,22 @@ mod tests {
         // A request that started after the cut may cut again.
         assert!(a.signal(a.epoch()));
         assert_eq!(a.limit(), 8);
+    }
+
+    #[test]
+    fn a_first_throttle_starts_from_half_the_requests_in_flight() {
+        let mut a = Aimd::throttled(64, 30);
+        assert_eq!(a.limit(), 15);
+        // The requests that were in flight (round 0) do not cut again.
+        assert!(!a.signal(0));
+        assert_eq!(a.limit(), 15);
+        // Congestion avoidance: one more per round of successes.
+        for _ in 0..15 {
+            a.success();
+        }
+        assert_eq!(a.limit(), 16);
+        assert_eq!(Aimd::throttled(64, 1).limit(), 1);
+        assert_eq!(Aimd::throttled(4, 100).limit(), 4);
     }
 
     #[test]

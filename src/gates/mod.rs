@@ -1,6 +1,9 @@
-//! Run-wide admission: what a URL must pass before and between its
-//! requests — a `-c` slot, its host's `--per-host` permit, a `--rate` start,
-//! its host's circuit breaker, the retry budget.
+//! Run-wide admission: what each request of a URL must pass — a `-c`
+//! slot, its host's `--per-host` permit, its host's adaptive limit and
+//! `Retry-After` pause (`adaptive.rs`), a `--rate` start, its host's
+//! circuit breaker, the retry budget. Every attempt is admitted on its own,
+//! so a URL waiting between attempts (a backoff, a paused host) holds
+//! nothing.
 //!
 //! [`Gates`] is built once by the run and lent to the fetcher (which asks
 //! it) and to the metrics and summary (which read it): the state lives in
@@ -40,7 +43,7 @@ use self::breaker::Breakers;
 use self::budget::RetryBudget;
 use self::per_host::{HostPermit, PerHost};
 use self::rate::Pacer;
-use crate::config::Config;
+use crate::config::{Adapt, Config};
 
 /// Longer than any run; stands in for durations too long to add to a clock.
 pub(crate) const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -67,7 +70,7 @@ pub struct Gates {
     /// thread).
     lanes: Vec<Semaphore>,
     per_host: Option<Arc<PerHost>>,
-    adaptive: Option<Adaptive>,
+    adaptive: Adaptive,
     pacer: Option<Pacer>,
     breakers: Option<Breakers>,
     budget: Option<RetryBudget>,
@@ -75,8 +78,7 @@ pub struct Gates {
     in_flight: AtomicU64,
 }
 
-/// Permission to run one URL, held for all its attempts — or, with
-/// `--adaptive`, one attempt.
+/// Permission to make one attempt.
 pub struct Admission<'g> {
     // Field order is drop order: the slot goes first.
     _slot: SemaphorePermit<'g>,
@@ -87,12 +89,31 @@ pub struct Admission<'g> {
 }
 
 impl Admission<'_> {
-    /// Ends an attempt admitted with `--adaptive`, telling its host's limit
-    /// what the outcome said. (Dropping an admission says nothing.)
-    pub fn done(mut self, signal: Signal) {
-        if let Some(permit) = self.adaptive.take() {
-            permit.done(signal);
+    /// Ends the attempt, telling its host's adaptive limit what the
+    /// outcome said. `host` gives the host's key for an attempt admitted
+    /// before any host throttled (it holds no adaptive permit): its 429 or
+    /// 503 starts the table. (Dropping an admission says nothing.)
+    ///
+    /// The URL keeps its slot (and `--per-host` permit) for its next
+    /// attempt and until its record is made — unless its host asked it to
+    /// come back later (a `Retry-After`), or every host adapts
+    /// (`--adaptive`): then it waits holding nothing, so other hosts' URLs
+    /// go on. Pass what this returns to [`Gates::readmit_in`], which gives
+    /// the slot up too if the host cannot take the next attempt at once.
+    pub fn done(mut self, signal: Signal, host: impl FnOnce() -> String) -> Option<Self> {
+        match (self.adaptive.take(), signal) {
+            (Some(permit), _) => permit.done(signal),
+            (None, Signal::Throttled(retry_after)) => {
+                let in_flight = self.gates.in_flight();
+                self.gates
+                    .adaptive
+                    .throttled_unadmitted(&host(), retry_after, in_flight);
+            }
+            (None, _) => {}
         }
+        let keep = !matches!(signal, Signal::Throttled(Some(_)))
+            && self.gates.adaptive.mode() != Adapt::Always;
+        keep.then_some(self)
     }
 }
 
@@ -119,15 +140,16 @@ impl Gates {
                     .collect(),
             },
             // --adaptive replaces the fixed --per-host limit, which becomes
-            // its ceiling.
+            // its ceiling; a host adapting after a 429 keeps both.
             per_host: match config.limits.adaptive {
-                true => None,
-                false => config.limits.per_host.map(|n| PerHost::new(n.get())),
+                Adapt::Always => None,
+                _ => config.limits.per_host.map(|n| PerHost::new(n.get())),
             },
-            adaptive: config.limits.adaptive.then(|| {
-                let max = config.limits.per_host.map_or(c, |n| n.get().min(c));
-                Adaptive::new(max, config.retry.backoff_max)
-            }),
+            adaptive: Adaptive::new(
+                config.limits.adaptive,
+                config.limits.per_host.map_or(c, |n| n.get().min(c)),
+                config.retry.backoff_max,
+            ),
             pacer: config.limits.rate.map(|r| Pacer::new(r.interval())),
             breakers: p
                 .trip_after
@@ -162,17 +184,21 @@ impl Gates {
         self.budget.as_ref()
     }
 
-    /// Whether admission looks at hosts at all (`--per-host`, breakers):
-    /// without, no host key is ever made.
+    /// Whether admission looks at every URL's host (`--per-host`,
+    /// `--adaptive`, breakers): without, a host key is made only once some
+    /// host has throttled ([`Gates::needs_host`]).
     pub fn by_host(&self) -> bool {
-        self.per_host.is_some() || self.adaptive.is_some() || self.breakers.is_some()
+        self.per_host.is_some() || self.adaptive.mode() == Adapt::Always || self.breakers.is_some()
     }
 
-    /// The adaptive limits, with `--adaptive`: then every attempt, not
-    /// every URL, is admitted, so a URL's retry waits for its host's limit
-    /// and a URL between attempts holds no slot.
-    pub fn adaptive(&self) -> Option<&Adaptive> {
-        self.adaptive.as_ref()
+    /// Whether the next attempt's admission needs its host's key.
+    pub fn needs_host(&self) -> bool {
+        self.by_host() || self.adaptive.active()
+    }
+
+    /// The adaptive limits and `Retry-After` pauses of the hosts.
+    pub fn adaptive(&self) -> &Adaptive {
+        &self.adaptive
     }
 
     /// Whether `host`'s circuit refuses URLs right now.
@@ -197,8 +223,8 @@ impl Gates {
                 (Some(limits), Some(host)) => Some(limits.acquire(host).await),
                 _ => None,
             };
-            let adaptive = match (&self.adaptive, host) {
-                (Some(limits), Some(host)) => Some(limits.acquire(host).await),
+            let adaptive = match host {
+                Some(host) if self.adaptive.active() => Some(self.adaptive.acquire(host).await),
                 _ => None,
             };
             let lane = match lane.and_then(|i| self.lanes.get(i)) {
@@ -230,6 +256,32 @@ impl Gates {
                 () = breakers.until_open(host) => None,
             },
             _ => Some(admit.await),
+        }
+    }
+
+    /// The next attempt's admission for a URL that kept `held` from its
+    /// last one: only its host's adaptive permit is still needed. If the
+    /// host makes it wait (paused, or at its limit), the URL gives up its
+    /// slot first and is admitted anew. `None` when its host's circuit
+    /// opened meanwhile.
+    pub async fn readmit_in<'g>(
+        &'g self,
+        host: Option<&str>,
+        lane: Option<usize>,
+        mut held: Admission<'g>,
+    ) -> Option<Admission<'g>> {
+        match host {
+            Some(host) if self.adaptive.active() => match self.adaptive.try_acquire(host) {
+                Some(permit) => {
+                    held.adaptive = Some(permit);
+                    Some(held)
+                }
+                None => {
+                    drop(held);
+                    self.admit_in(Some(host), lane).await
+                }
+            },
+            _ => Some(held),
         }
     }
 
@@ -353,16 +405,16 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn adaptive_limits_stay_under_per_host() {
         let mut c = config(64, Some(3), None);
-        c.limits.adaptive = true;
+        c.limits.adaptive = Adapt::Always;
         let gates = Gates::new(&c);
         for _ in 0..20 {
             gates
                 .admit(Some("a:80"))
                 .await
                 .unwrap()
-                .done(Signal::Success);
+                .done(Signal::Success, String::new);
         }
-        assert_eq!(gates.adaptive().unwrap().limit_of("a:80"), Some(3));
+        assert_eq!(gates.adaptive().limit_of("a:80"), Some(3));
         let held: Vec<_> =
             futures::future::join_all((0..3).map(|_| gates.admit(Some("a:80")))).await;
         let mut fourth = Box::pin(gates.admit(Some("a:80")));

@@ -163,14 +163,12 @@ impl Metrics {
         if let Some(b) = self.gates.breakers() {
             self.open_circuits.set(b.open_now() as i64);
         }
-        if let Some(adaptive) = self.gates.adaptive() {
-            // Only the busiest hosts, so the label set stays bounded.
-            self.host_limit.clear();
-            for (host, limit, _) in adaptive.busiest(LIMIT_HOSTS) {
-                self.host_limit
-                    .get_or_create(&vec![("host", host)])
-                    .set(i64::from(limit));
-            }
+        // Only the busiest adapting hosts, so the label set stays bounded.
+        self.host_limit.clear();
+        for (host, limit, _) in self.gates.adaptive().busiest(LIMIT_HOSTS) {
+            self.host_limit
+                .get_or_create(&vec![("host", host)])
+                .set(i64::from(limit));
         }
         if let Some(b) = self.gates.budget() {
             self.retries_refused

@@ -11,6 +11,8 @@ use serde_json::{Map, Value, json};
 
 use super::hosts::{HostRow, row_json};
 use super::{Observer, RunEnd};
+use crate::config::Adapt;
+use crate::gates::adaptive::Throttled;
 use crate::output::human_duration;
 use crate::record::{ErrorKind, Record};
 use crate::stop::StopReason;
@@ -51,7 +53,13 @@ pub struct Summary {
     pub circuits_opened: Option<Vec<String>>,
     /// One row per host, most requested first (`--host-stats`).
     pub hosts: Option<Vec<(String, HostRow)>>,
+    /// Hosts that answered 429/503 to a good share of their requests: the
+    /// summary suggests pacing them.
+    pub throttled: Vec<Throttled>,
 }
+
+/// Hosts the summary names for answering 429/503 often, at most.
+const THROTTLED_HINTS: usize = 3;
 
 impl Default for Summary {
     fn default() -> Self {
@@ -71,6 +79,7 @@ impl Default for Summary {
             retries_refused: None,
             circuits_opened: None,
             hosts: None,
+            throttled: Vec::new(),
         }
     }
 }
@@ -179,6 +188,14 @@ impl Summary {
         }
         if let Some(rows) = &self.hosts {
             write_hosts(w, rows)?;
+        }
+        for t in &self.throttled {
+            writeln!(
+                w,
+                "hint: {} answered 429/503 to {} of {} requests; pace it with --host-rate \
+                 (requests per second), or let every host adapt from the start with --adaptive",
+                t.host, t.throttled, t.requests
+            )?;
         }
         if let Some(reason) = self.stopped {
             writeln!(
@@ -292,10 +309,13 @@ impl Observer for Summary {
         self.not_started = end.read.saturating_sub(self.records);
         self.retries_refused = end.gates.budget().map(|b| b.refused());
         self.circuits_opened = end.gates.breakers().map(|b| b.tripped());
-        self.hosts = end.hosts.map(|h| match end.gates.adaptive() {
-            Some(a) => h.rows(Some(&|host: &str| a.limit_of(host))),
-            None => h.rows(None),
+        let adaptive = end.gates.adaptive();
+        self.hosts = end.hosts.map(|h| match adaptive.mode() {
+            // The `limit` key exists only in --adaptive runs.
+            Adapt::Always => h.rows(Some(&|host: &str| adaptive.limit_of(host))),
+            _ => h.rows(None),
         });
+        self.throttled = adaptive.most_throttled(THROTTLED_HINTS);
     }
 }
 

@@ -47,7 +47,7 @@ const NOT_FANOUT: &[&str] = &[
 /// Flags the contract names that this build does not have yet; the
 /// documents already describe them. Once one exists, a test below says to
 /// take it off this list.
-const NOT_YET: &[&str] = &["--no-adaptive"];
+const NOT_YET: &[&str] = &[];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

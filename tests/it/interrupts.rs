@@ -58,8 +58,10 @@ impl Busy {
         std::fs::write(&list, text).unwrap();
         // Hangs outlast the test and 503s wait up to 60 s to retry, a
         // hundred times over (so the jittered waits cannot all be short):
-        // all of those are still in flight when the signal comes.
+        // all of those are still in flight when the signal comes. Limits
+        // stay fixed: adapting to the 503s would hold URLs back.
         let mut child = spawn(&[
+            "--no-adaptive",
             "-c",
             "200",
             "-t",
