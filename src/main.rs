@@ -35,15 +35,13 @@ fn fanout_main() -> Exit {
         };
     }
     let Parsed {
-        mut config,
+        config,
         input,
         finish,
     } = match cli.into_config() {
         Ok(parsed) => parsed,
         Err(e) => return Exit::usage(&format!("{e:#}")),
     };
-    // After the inputs and --stats are open, so they are counted.
-    fanout::fdlimit::apply(&mut config);
 
     // One thread runs the fetches and the writer; input is read on its own
     // thread and DNS lookups use tokio's blocking pool.
