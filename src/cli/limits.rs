@@ -20,13 +20,14 @@ pub struct LimitsArgs {
         short = 'c',
         long,
         value_parser = parse::concurrency,
+        allow_negative_numbers = true,
         value_name = "N",
         default_value_t = NonZeroUsize::new(DEFAULT_CONCURRENCY).expect("non-zero"),
     )]
     pub concurrency: NonZeroUsize,
 
     /// At most N requests in flight per host (host:port); 0 = no limit
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse::per_host)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse::per_host, allow_negative_numbers = true)]
     pub per_host: usize,
 
     /// Let each host's limit adapt (AIMD): grow on good answers, halve on 429/503, timeouts,
@@ -40,24 +41,24 @@ pub struct LimitsArgs {
     /// At most R request starts per second, retries included [default: no limit]
     ///
     /// R is like 10, 10/s, 600/m or 3600/h. Starts are spaced evenly.
-    #[arg(long, value_name = "R", value_parser = parse::rate)]
+    #[arg(long, value_name = "R", value_parser = parse::rate, allow_hyphen_values = true)]
     pub rate: Option<Rate>,
 
     /// Limit for one attempt, from connect to the last body byte
     ///
     /// DUR is like 250ms, 5s, 2m, 1h30m; a bare number is seconds.
-    #[arg(short = 't', long, value_name = "DUR", default_value_t = Dur(DEFAULT_TIMEOUT), value_parser = parse::duration)]
+    #[arg(short = 't', long, value_name = "DUR", default_value_t = Dur(DEFAULT_TIMEOUT), value_parser = parse::duration, allow_hyphen_values = true)]
     pub timeout: Dur,
 
     /// Limit for opening a connection (TCP and TLS)
-    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_CONNECT_TIMEOUT), value_parser = parse::duration)]
+    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_CONNECT_TIMEOUT), value_parser = parse::duration, allow_hyphen_values = true)]
     pub connect_timeout: Dur,
 
     /// Limit for the whole run [default: none]
     ///
     /// When it passes, nothing new starts, requests in flight end as
     /// `cancelled`, and the exit status is 1.
-    #[arg(long, value_name = "DUR", value_parser = parse::duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse::duration, allow_hyphen_values = true)]
     pub deadline: Option<Dur>,
 
     /// Fetch on N threads [default: the CPUs available]
@@ -65,7 +66,7 @@ pub struct LimitsArgs {
     /// Each thread has its own runtime and connection pool; -c, --per-host, --rate and the
     /// breakers hold across all of them together. The environment variable FANOUT_THREADS,
     /// when set, is the default.
-    #[arg(long, value_name = "N", value_parser = parse::threads)]
+    #[arg(long, value_name = "N", value_parser = parse::threads, allow_negative_numbers = true)]
     pub threads: Option<NonZeroUsize>,
 }
 

@@ -21,8 +21,10 @@
 //! and the [`Finish`]; the rest of the crate never sees clap. Each flag's
 //! doc comment is its help text; defaults come from the library's constants
 //! so help and behaviour agree. `parse.rs` holds the value parsers the
-//! groups share, `routing.rs` the request's file readers and host checks.
+//! groups share, `routing.rs` the request's file readers and host checks,
+//! `habits.rs` the answers to curl's flags.
 
+mod habits;
 mod input;
 mod inspect;
 mod limits;
@@ -43,6 +45,7 @@ use crate::config::Config;
 use crate::exit::Finish;
 use crate::input::Input;
 
+pub use self::habits::{habit, habit_hint};
 pub use self::input::InputArgs;
 pub use self::inspect::InspectArgs;
 pub use self::limits::LimitsArgs;

@@ -3,13 +3,33 @@
 //! non-zero type", "invalid digit found in string") are not in the tool's
 //! words and show no valid value; clap puts "invalid value 'X' for
 //! '--flag <N>': " before ours.
+//!
+//! A negative value says "must not be negative". For clap to hand `-1` to
+//! these parsers rather than take it for a flag, the numeric flags set
+//! `allow_negative_numbers` and those with units (`-5s`, `-3/s`, `-1MB`)
+//! `allow_hyphen_values`.
 
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 
 use crate::values::{Dur, Rate, Size};
 
+/// Whether `s` is a number, or a number with a unit, below zero.
+fn negative(s: &str) -> bool {
+    s.trim()
+        .strip_prefix('-')
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+}
+
+fn no_negative(s: &str, example: &str) -> Result<(), String> {
+    match negative(s) {
+        true => Err(format!("must not be negative, e.g. {example}")),
+        false => Ok(()),
+    }
+}
+
 fn whole<T: std::str::FromStr>(s: &str, example: &str) -> Result<T, String> {
+    no_negative(s, example)?;
     s.trim()
         .parse()
         .map_err(|_| format!("must be a whole number, e.g. {example}"))
@@ -48,21 +68,28 @@ pub(super) fn max_failures(s: &str) -> Result<u64, String> {
 }
 
 pub(super) fn percent(s: &str) -> Result<f64, String> {
+    const EXAMPLE: &str = "--retry-budget 20";
+    no_negative(s, EXAMPLE)?;
     match s.trim().parse::<f64>() {
         Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
-        _ => Err("must be a percentage from 0 to 100, e.g. --retry-budget 20".to_owned()),
+        _ => Err(format!(
+            "must be a percentage from 0 to 100, e.g. {EXAMPLE}"
+        )),
     }
 }
 
 pub(super) fn duration(s: &str) -> Result<Dur, String> {
+    no_negative(s, "5s")?;
     s.parse()
 }
 
 pub(super) fn rate(s: &str) -> Result<Rate, String> {
+    no_negative(s, "10/s")?;
     s.parse()
 }
 
 pub(super) fn size(s: &str) -> Result<Size, String> {
+    no_negative(s, "10MiB")?;
     s.parse()
 }
 
@@ -75,6 +102,37 @@ pub(super) fn listen_addr(s: &str) -> Result<SocketAddr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negative_values_say_so() {
+        for bad in [concurrency("-1").err(), threads(" -2").err()] {
+            assert_eq!(
+                bad.as_deref()
+                    .map(|e| e.starts_with("must not be negative")),
+                Some(true)
+            );
+        }
+        assert!(
+            duration("-5s")
+                .unwrap_err()
+                .contains("must not be negative")
+        );
+        assert!(
+            duration("-.5s")
+                .unwrap_err()
+                .contains("must not be negative")
+        );
+        assert!(rate("-3").unwrap_err().contains("must not be negative"));
+        assert!(size("-1MB").unwrap_err().contains("must not be negative"));
+        assert!(percent("-1").unwrap_err().contains("must not be negative"));
+        assert!(
+            max_failures("-1")
+                .unwrap_err()
+                .contains("must not be negative")
+        );
+        // A flag given where a value belongs is not a negative number.
+        assert!(!duration("-q").unwrap_err().contains("negative"));
+    }
 
     #[test]
     fn good_values_parse() {

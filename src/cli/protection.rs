@@ -19,15 +19,15 @@ pub struct ProtectionArgs {
     /// Its URLs then get `circuit_open` records without a request for
     /// --trip-cooldown; then one URL probes the host: success closes the
     /// circuit, failure opens it again.
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse::trip_after)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse::trip_after, allow_negative_numbers = true)]
     pub trip_after: u32,
 
     /// How long an open circuit refuses requests
-    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_TRIP_COOLDOWN), value_parser = parse::duration)]
+    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_TRIP_COOLDOWN), value_parser = parse::duration, allow_hyphen_values = true)]
     pub trip_cooldown: Dur,
 
     /// Retries may be at most PCT% of first attempts (at least 10) [default: off]
-    #[arg(long, value_name = "PCT", value_parser = parse::percent)]
+    #[arg(long, value_name = "PCT", value_parser = parse::percent, allow_negative_numbers = true)]
     pub retry_budget: Option<f64>,
 
     /// Send a fresh UUID v7 in header NAME on every attempt; records get `request_id`

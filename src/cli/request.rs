@@ -59,14 +59,14 @@ pub struct RequestArgs {
     pub user_agent: String,
 
     /// Redirects followed per attempt; 0 = don't follow
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_REDIRECTS, value_parser = parse::max_redirects)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_REDIRECTS, value_parser = parse::max_redirects, allow_negative_numbers = true)]
     pub max_redirects: u32,
 
     /// Most body bytes read per response; more is error `too_large`
     ///
     /// SIZE is bytes, or with KB/MB/GB (powers of 1000) or KiB/MiB/GiB;
     /// 0 = no limit (not with --body or --expect, which hold the body).
-    #[arg(long, value_name = "SIZE", default_value_t = Size(DEFAULT_MAX_BODY), value_parser = parse::size)]
+    #[arg(long, value_name = "SIZE", default_value_t = Size(DEFAULT_MAX_BODY), value_parser = parse::size, allow_hyphen_values = true)]
     pub max_body: Size,
 
     /// Don't verify TLS certificates

@@ -13,7 +13,7 @@ use crate::values::{Dur, StatusSet};
 #[derive(Debug, Args)]
 pub struct RetryArgs {
     /// Extra attempts after the first
-    #[arg(short = 'r', long, value_name = "N", default_value_t = DEFAULT_RETRIES, value_parser = parse::retries)]
+    #[arg(short = 'r', long, value_name = "N", default_value_t = DEFAULT_RETRIES, value_parser = parse::retries, allow_negative_numbers = true)]
     pub retries: u32,
 
     /// Statuses that are retried (codes and ranges)
@@ -21,11 +21,11 @@ pub struct RetryArgs {
     pub retry_on: StatusSet,
 
     /// Cap of the first retry's random wait; doubles per retry
-    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_BACKOFF), value_parser = parse::duration)]
+    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_BACKOFF), value_parser = parse::duration, allow_hyphen_values = true)]
     pub backoff: Dur,
 
     /// Cap of any wait; a longer Retry-After is not waited for
-    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_BACKOFF_MAX), value_parser = parse::duration)]
+    #[arg(long, value_name = "DUR", default_value_t = Dur(DEFAULT_BACKOFF_MAX), value_parser = parse::duration, allow_hyphen_values = true)]
     pub backoff_max: Dur,
 
     /// Also retry non-idempotent methods (POST, PATCH) after they may have

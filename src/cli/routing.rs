@@ -3,6 +3,7 @@
 //! error is one line that names the flag and never echoes a header value,
 //! which may be a credential.
 
+use std::net::Ipv6Addr;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -61,13 +62,58 @@ pub(super) fn header_for(pairs: &[String]) -> anyhow::Result<HostHeaders> {
         let [host, header] = pair else {
             bail!("--header-for takes a HOST and a 'Name: value'");
         };
-        if host.trim().is_empty() || host.contains(['/', ' ']) {
-            bail!("invalid --header-for host `{host}`; give a host name, e.g. api.example.com");
-        }
+        check_host(host)?;
         let (name, value) = parse_header(header, "--header-for")?;
         header_for.add(host, name, value);
     }
     Ok(header_for)
+}
+
+/// A `--header-for` HOST must be able to match a URL's host: a port, a
+/// scheme, a path or a wildcard never does, and the header would silently
+/// never be sent.
+fn check_host(host: &str) -> anyhow::Result<()> {
+    let h = host.trim();
+    let never = |why: &str, fix: String| {
+        anyhow::anyhow!("--header-for host `{host}` can never match: {why}; {fix}")
+    };
+    let alone = |name: &str| format!("give `{name}` alone, which matches any port");
+    if h.is_empty() || h.contains(char::is_whitespace) {
+        return Err(never(
+            "it is not a host name",
+            "give one, e.g. api.example.com".into(),
+        ));
+    }
+    let path = |h: &'_ str| {
+        h.split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if let Some((_, rest)) = h.split_once("://") {
+        return Err(never("a host has no scheme", alone(&path(rest))));
+    }
+    if h.contains(['/', '?', '#']) {
+        return Err(never("a host has no path", alone(&path(h))));
+    }
+    if h.contains('*') {
+        return Err(never(
+            "wildcards are not matched",
+            "give each host name with its own --header-for".into(),
+        ));
+    }
+    // An IPv6 address has colons of its own, with brackets or without.
+    let v6 = h
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(h);
+    if v6.parse::<Ipv6Addr>().is_ok() {
+        return Ok(());
+    }
+    match h.rsplit_once(':') {
+        Some((name, _)) => Err(never("a host has no port", alone(name))),
+        None => Ok(()),
+    }
 }
 
 /// Parses `-H 'Name: value'`. Errors never quote the value: it may be a
@@ -89,4 +135,37 @@ pub(super) fn parse_header(h: &str, flag: &str) -> anyhow::Result<(HeaderName, H
         )
     })?;
     Ok((name, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_for_hosts_must_be_able_to_match() {
+        for good in [
+            "api.example.com",
+            "API.test",
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+            "localhost",
+        ] {
+            assert!(check_host(good).is_ok(), "{good}");
+        }
+        for (bad, says) in [
+            ("127.0.0.1:8080", "port"),
+            ("api.test:443", "port"),
+            ("[::1]:8080", "port"),
+            ("https://api", "scheme"),
+            ("http://api.test/", "scheme"),
+            ("api.test/v1", "path"),
+            ("*.example.com", "wildcard"),
+            ("", "not a host"),
+            ("a b", "not a host"),
+        ] {
+            let e = check_host(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
 }

@@ -21,7 +21,7 @@ pub struct SuccessArgs {
     pub expect: Option<String>,
 
     /// The URL must finish (`elapsed_ms`, retries included) within DUR
-    #[arg(long, value_name = "DUR", value_parser = parse::duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse::duration, allow_hyphen_values = true)]
     pub slow: Option<Dur>,
 
     /// The final response must have header NAME with a value matching REGEX; repeatable
@@ -43,7 +43,7 @@ pub struct SuccessArgs {
     /// An https final response's certificate must be valid now and for DUR more
     ///
     /// DUR like 14d or 720h. Only the leaf certificate counts; http passes.
-    #[arg(long, value_name = "DUR", value_parser = parse::duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse::duration, allow_hyphen_values = true)]
     pub cert_valid: Option<Dur>,
 }
 

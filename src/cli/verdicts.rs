@@ -25,7 +25,7 @@ pub struct VerdictArgs {
     ///
     /// Like --deadline: nothing new starts, requests in flight end as
     /// `cancelled`, and the exit status is 1.
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse::max_failures)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse::max_failures, allow_negative_numbers = true)]
     pub max_failures: u64,
 
     /// Stop at the first failure: --max-failures 1

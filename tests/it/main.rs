@@ -11,6 +11,7 @@ mod errors;
 mod fault_server;
 mod faults;
 mod first_hour;
+mod habits;
 mod health;
 mod input;
 mod interrupts;
