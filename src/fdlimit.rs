@@ -2,10 +2,11 @@
 //!
 //! Every request in flight holds a socket, so `-c 600` under the usual soft
 //! limit of 256 (or 1024) open files would fail URLs with "Too many open
-//! files" that a server never saw. At start the binary raises the soft
-//! `RLIMIT_NOFILE` to the hard limit ([`raise`]); if `-c` still does not
-//! fit, the run goes with the largest concurrency that does ([`Fit`]) and
-//! says so once on stderr. What the estimate misses (a connection closing
+//! files" that a server never saw. The command line's validation
+//! (`Cli::into_config`, [`fit_concurrency`]) raises the soft `RLIMIT_NOFILE`
+//! to the hard limit ([`raise`]); if `-c` still does not fit, the run goes
+//! with the largest concurrency that does ([`Fit`]) and says so once on
+//! stderr. What the estimate misses (a connection closing
 //! while the next opens, idle keep-alive connections to many hosts) is
 //! caught by the backpressure in `fetch/exhaustion.rs`: a request that
 //! cannot get a descriptor waits for one instead of failing.
@@ -24,6 +25,8 @@
 //! and if an idle one frees up first it takes that instead, so the new
 //! connection joins the pool idle (seen in the tests: with `-c` fitted to
 //! 256 descriptors, one host still ran out without backpressure).
+
+use std::num::NonZeroUsize;
 
 /// Descriptors one URL in flight holds at once (see the module docs).
 pub const PER_URL: u64 = 1;
@@ -121,20 +124,17 @@ impl Fit {
     }
 }
 
-/// Raises this process's limit and fits `config`'s `-c` into it, saying
-/// so once on stderr when it had to run narrower. Call it after the input
-/// files and `--stats` are open, so they are counted.
-pub fn apply(config: &mut crate::Config) {
-    let limits = &mut config.limits;
-    let Some(fit) = Fit::for_this_process(limits.concurrency.get()) else {
-        return;
+/// Raises this process's limit and fits `wanted` into it: the
+/// concurrency to run with, and the one line to say when that is less than
+/// `wanted`. Call it after the input files and `--stats` are open, so they
+/// are counted; `Cli::into_config` does, so the `Config` it returns is the
+/// one that runs.
+pub fn fit_concurrency(wanted: NonZeroUsize) -> (NonZeroUsize, Option<String>) {
+    let Some(fit) = Fit::for_this_process(wanted.get()) else {
+        return (wanted, None);
     };
-    if let Some(warning) = fit.warning() {
-        crate::exit::say(&warning);
-    }
-    if let Some(c) = std::num::NonZeroUsize::new(fit.effective) {
-        limits.concurrency = c;
-    }
+    let effective = NonZeroUsize::new(fit.effective).unwrap_or(wanted);
+    (effective, fit.warning())
 }
 
 #[cfg(test)]

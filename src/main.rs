@@ -35,15 +35,13 @@ fn fanout_main() -> Exit {
         };
     }
     let Parsed {
-        mut config,
+        config,
         input,
         finish,
     } = match cli.into_config() {
         Ok(parsed) => parsed,
         Err(e) => return Exit::usage(&format!("{e:#}")),
     };
-    // After the inputs and --stats are open, so they are counted.
-    fanout::fdlimit::apply(&mut config);
 
     // One thread runs the fetches and the writer; input is read on its own
     // thread and DNS lookups use tokio's blocking pool.
@@ -81,8 +79,9 @@ fn ignore_file_size_signal() {
 }
 
 /// `--help` and `--version` print as clap writes them; any other parser
-/// error becomes one line on stderr, as every usage error is: clap's
-/// reason and its tips, without the usage block.
+/// error becomes one line on stderr, as every usage error is: fanout's way
+/// for a curl flag, else clap's reason and its tips, without the usage
+/// block.
 fn parse_error(e: clap::Error) -> Exit {
     use clap::error::ErrorKind;
     if matches!(
@@ -93,6 +92,9 @@ fn parse_error(e: clap::Error) -> Exit {
     ) {
         let _ = e.print();
         return Exit::Success;
+    }
+    if let Some(line) = fanout::cli::habit_hint(&e) {
+        return Exit::usage(&line);
     }
     let text = e.render().to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());

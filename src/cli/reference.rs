@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn every_visible_flag_has_an_entry_under_its_heading() {
         let md = markdown(Cli::command());
-        assert!(md.contains("## Concurrency\n"), "{md}");
+        assert!(md.contains("## Limits\n"), "{md}");
         assert!(md.contains("### `-c, --concurrency <N>`\n\nDefault: `50`."));
         assert!(md.contains("### `--header-for <HOST> <HEADER>`"));
         assert!(md.contains("### `<URL>...`"));

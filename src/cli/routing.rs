@@ -1,108 +1,171 @@
-//! The flags of requests that differ per host or per line —
-//! `--input-format`, `--resolve`, `--header-for`, `--cert`/`--key`,
-//! `-4`/`-6` — and their validation into the request settings. Apart from
-//! `args.rs` so the Request group's basics stay short.
+//! The parts of the "Request" group that read files or name hosts: `-d
+//! @FILE`, `--cacert`, `--cert`/`--key`, `-H` and `--header-for`. Every
+//! error is one line that names the flag and never echoes a header value,
+//! which may be a credential.
 
-use std::path::PathBuf;
+use std::net::Ipv6Addr;
+use std::path::Path;
 
 use anyhow::{Context, bail};
-use clap::Args;
+use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::config::{IpFamily, RequestSpec};
-use crate::routes::{HostHeaders, ResolveRule};
+use crate::routes::HostHeaders;
 
-/// `--input-format`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum InputFormat {
-    /// One URL per line.
-    #[default]
-    Lines,
-    /// One JSON object per line: url, method, headers, body or body_base64, id.
-    Jsonl,
+/// The body of `-d` or `--data-binary` (`flag`): DATA itself, or FILE's
+/// bytes for @FILE, without CR and LF for `-d` as curl does.
+pub(super) fn body(data: &str, flag: &str) -> anyhow::Result<Vec<u8>> {
+    let Some(path) = data.strip_prefix('@') else {
+        return Ok(data.as_bytes().to_vec());
+    };
+    let mut bytes = std::fs::read(path).with_context(|| format!("cannot read {flag} @{path}"))?;
+    if flag == "-d" {
+        bytes.retain(|b| !matches!(b, b'\r' | b'\n'));
+    }
+    Ok(bytes)
 }
 
-/// Per-host and per-line request settings.
-#[derive(Debug, Args)]
-pub struct RoutingArgs {
-    /// How input lines are read: one URL each, or one JSON request object each
-    ///
-    /// jsonl: each line is an object with "url" (required) and optionally
-    /// "method", "headers" (name: string or array of strings), "body" or
-    /// "body_base64", and "id" (any JSON value, echoed as the record's "id").
-    /// --shard, --dedup and --skip-done then key on the id when given, else
-    /// the url.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = InputFormat::Lines, help_heading = "Input")]
-    pub input_format: InputFormat,
-
-    /// Connect to ADDR for requests to HOST on PORT (HOST:PORT:ADDR[,ADDR...]); repeatable
-    ///
-    /// As curl's --resolve: the Host header, SNI and the certificate check
-    /// stay HOST's; other ports of HOST resolve as usual. ADDR may be [v6].
-    #[arg(long, value_name = "HOST:PORT:ADDR", help_heading = "Request")]
-    pub resolve: Vec<ResolveRule>,
-
-    /// Send header 'Name: value' only on requests to HOST (any port); repeatable
-    ///
-    /// Also after a redirect to HOST, never to another host. Replaces a -H
-    /// header of the same name on HOST; a jsonl line's headers replace both.
-    #[arg(long, num_args = 2, value_names = ["HOST", "HEADER"], action = clap::ArgAction::Append, help_heading = "Request")]
-    pub header_for: Vec<String>,
-
-    /// Client certificate chain for mutual TLS (PEM); the key too, unless --key
-    #[arg(long, value_name = "FILE", help_heading = "Request")]
-    pub cert: Option<PathBuf>,
-
-    /// Private key of --cert (PEM) [default: in the --cert file]
-    #[arg(long, value_name = "FILE", requires = "cert", help_heading = "Request")]
-    pub key: Option<PathBuf>,
-
-    /// Use IPv4 addresses only
-    #[arg(short = '4', long, conflicts_with = "ipv6", help_heading = "Request")]
-    pub ipv4: bool,
-
-    /// Use IPv6 addresses only
-    #[arg(short = '6', long, help_heading = "Request")]
-    pub ipv6: bool,
+/// `--cacert FILE`: at least one PEM certificate.
+pub(super) fn cacerts(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let pem =
+        std::fs::read(path).with_context(|| format!("cannot read --cacert {}", path.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .context("--cacert: not a PEM certificate file")?;
+    if certs.is_empty() {
+        bail!("--cacert: no certificate found in the file");
+    }
+    Ok(certs)
 }
 
-/// Adds these settings to the validated request.
-pub(super) fn apply(a: RoutingArgs, spec: &mut RequestSpec) -> anyhow::Result<()> {
+/// `--cert FILE` and `--key FILE`: the client identity for mutual TLS.
+pub(super) fn identity(cert: &Path, key: Option<&Path>) -> anyhow::Result<reqwest::Identity> {
+    let mut pem =
+        std::fs::read(cert).with_context(|| format!("cannot read --cert {}", cert.display()))?;
+    if let Some(key) = key {
+        let key =
+            std::fs::read(key).with_context(|| format!("cannot read --key {}", key.display()))?;
+        // rustls wants the key and the chain in one buffer.
+        pem.push(b'\n');
+        pem.extend_from_slice(&key);
+    }
+    reqwest::Identity::from_pem(&pem).map_err(|_| {
+        anyhow::anyhow!(
+            "--cert {}: no certificate and unencrypted private key found (PEM); give the key with --key if it is in another file",
+            cert.display()
+        )
+    })
+}
+
+/// `--header-for HOST 'Name: value'`, given as HOST, HEADER pairs.
+pub(super) fn header_for(pairs: &[String]) -> anyhow::Result<HostHeaders> {
     let mut header_for = HostHeaders::default();
-    for pair in a.header_for.chunks(2) {
+    for pair in pairs.chunks(2) {
         let [host, header] = pair else {
             bail!("--header-for takes a HOST and a 'Name: value'");
         };
-        if host.trim().is_empty() || host.contains(['/', ' ']) {
-            bail!("invalid --header-for host `{host}`; give a host name, e.g. api.example.com");
-        }
-        let (name, value) = super::resolve::parse_header(header, "--header-for")?;
+        check_host(host)?;
+        let (name, value) = parse_header(header, "--header-for")?;
         header_for.add(host, name, value);
     }
-    spec.header_for = header_for;
-    spec.per_line = a.input_format == InputFormat::Jsonl;
-    spec.resolve = a.resolve;
-    spec.ip_family = match (a.ipv4, a.ipv6) {
-        (true, _) => Some(IpFamily::V4),
-        (_, true) => Some(IpFamily::V6),
-        _ => None,
+    Ok(header_for)
+}
+
+/// A `--header-for` HOST must be able to match a URL's host: a port, a
+/// scheme, a path or a wildcard never does, and the header would silently
+/// never be sent.
+fn check_host(host: &str) -> anyhow::Result<()> {
+    let h = host.trim();
+    let never = |why: &str, fix: String| {
+        anyhow::anyhow!("--header-for host `{host}` can never match: {why}; {fix}")
     };
-    if let Some(cert) = &a.cert {
-        let mut pem = std::fs::read(cert)
-            .with_context(|| format!("cannot read --cert {}", cert.display()))?;
-        if let Some(key) = &a.key {
-            let key = std::fs::read(key)
-                .with_context(|| format!("cannot read --key {}", key.display()))?;
-            // rustls wants the key and the chain in one buffer.
-            pem.push(b'\n');
-            pem.extend_from_slice(&key);
-        }
-        let identity = reqwest::Identity::from_pem(&pem).map_err(|_| {
-            anyhow::anyhow!(
-                "--cert {}: no certificate and unencrypted private key found (PEM); give the key with --key if it is in another file",
-                cert.display()
-            )
-        })?;
-        spec.identity = Some(identity);
+    let alone = |name: &str| format!("give `{name}` alone, which matches any port");
+    if h.is_empty() || h.contains(char::is_whitespace) {
+        return Err(never(
+            "it is not a host name",
+            "give one, e.g. api.example.com".into(),
+        ));
     }
-    Ok(())
+    let path = |h: &'_ str| {
+        h.split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if let Some((_, rest)) = h.split_once("://") {
+        return Err(never("a host has no scheme", alone(&path(rest))));
+    }
+    if h.contains(['/', '?', '#']) {
+        return Err(never("a host has no path", alone(&path(h))));
+    }
+    if h.contains('*') {
+        return Err(never(
+            "wildcards are not matched",
+            "give each host name with its own --header-for".into(),
+        ));
+    }
+    // An IPv6 address has colons of its own, with brackets or without.
+    let v6 = h
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(h);
+    if v6.parse::<Ipv6Addr>().is_ok() {
+        return Ok(());
+    }
+    match h.rsplit_once(':') {
+        Some((name, _)) => Err(never("a host has no port", alone(name))),
+        None => Ok(()),
+    }
+}
+
+/// Parses `-H 'Name: value'`. Errors never quote the value: it may be a
+/// credential (`Authorization`, `Cookie`), and a header with no colon may be
+/// nothing but one.
+pub(super) fn parse_header(h: &str, flag: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
+    let Some((name, value)) = h.split_once(':') else {
+        bail!("invalid {flag} header (no `:`); write it as e.g. 'Accept: text/html'");
+    };
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+        anyhow::anyhow!(
+            "invalid {flag} header name `{}`; write it as e.g. 'Accept: text/html'",
+            name.trim()
+        )
+    })?;
+    let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+        anyhow::anyhow!(
+            "invalid {flag} value for header `{name}`; use printable text, e.g. 'Accept: text/html'"
+        )
+    })?;
+    Ok((name, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_for_hosts_must_be_able_to_match() {
+        for good in [
+            "api.example.com",
+            "API.test",
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+            "localhost",
+        ] {
+            assert!(check_host(good).is_ok(), "{good}");
+        }
+        for (bad, says) in [
+            ("127.0.0.1:8080", "port"),
+            ("api.test:443", "port"),
+            ("[::1]:8080", "port"),
+            ("https://api", "scheme"),
+            ("http://api.test/", "scheme"),
+            ("api.test/v1", "path"),
+            ("*.example.com", "wildcard"),
+            ("", "not a host"),
+            ("a b", "not a host"),
+        ] {
+            let e = check_host(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
 }

@@ -42,25 +42,29 @@ pub const DEFAULT_USER_AGENT: &str = concat!("fanout/", env!("CARGO_PKG_VERSION"
 
 /// Everything a run needs to know, validated. Built by `Cli::into_config`, or
 /// by hand when fanout is used as a library (start from `Config::default()`).
+///
+/// Each group is one heading of `--help` and one struct and file in `cli/`
+/// (the table in `cli/mod.rs`); each field names its heading in quotes.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
-    /// How much runs at once, how fast, and for how long.
+    /// How much runs at once, how fast, and for how long ("Limits").
     pub limits: Limits,
-    /// When and how long to wait before another attempt.
+    /// When and how long to wait before another attempt ("Retries").
     pub retry: RetryPolicy,
-    /// What makes a URL `ok`.
+    /// What makes a URL `ok` ("Success").
     pub success: Success,
-    /// What records tell of what answered.
+    /// What records tell of what answered ("What answered").
     pub inspect: Inspect,
-    /// Circuit breakers, the retry budget, request ids, metrics.
+    /// Circuit breakers, the retry budget, request ids, metrics
+    /// ("Protection").
     pub protection: Protection,
-    /// What each request looks like.
+    /// What each request looks like ("Request").
     pub request: RequestSpec,
-    /// Where and how records and the progress line are written.
+    /// Where and how records and the progress line are written ("Output").
     pub output: OutputSpec,
-    /// Reports for CI and when to give up.
+    /// Reports for CI and when to give up ("CI verdicts").
     pub verdicts: Verdicts,
-    /// Save the body of every `ok` URL (`-o`).
+    /// Save the body of every `ok` URL (`-o`, "Saving bodies").
     pub save: Option<crate::save::SaveSpec>,
 }
 

@@ -12,6 +12,7 @@ mod errors;
 mod fault_server;
 mod faults;
 mod first_hour;
+mod habits;
 mod health;
 mod input;
 mod interrupts;

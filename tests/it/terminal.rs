@@ -326,7 +326,9 @@ fn help_shows_examples_groups_and_defaults() {
     for needle in [
         "Examples:",
         "Input:",
-        "Concurrency:",
+        "Limits:",
+        "What answered:",
+        "Saving bodies:",
         "Retries:",
         "Request:",
         "Success:",
