@@ -53,8 +53,8 @@ pub fn raise() -> Option<u64> {
     }
 }
 
-/// How many descriptors the process has open now (stdio, input files,
-/// `--stats`…); `None` where that cannot be counted.
+/// How many descriptors the process has open now (stdio, input
+/// files…); `None` where that cannot be counted.
 pub fn open_now() -> Option<u64> {
     let dir = ["/proc/self/fd", "/dev/fd"]
         .into_iter()
@@ -123,7 +123,7 @@ impl Fit {
 
 /// Raises this process's limit and fits `config`'s `-c` into it, saying
 /// so once on stderr when it had to run narrower. Call it after the input
-/// files and `--stats` are open, so they are counted.
+/// files are open, so they are counted.
 pub fn apply(config: &mut crate::Config) {
     let limits = &mut config.limits;
     let Some(fit) = Fit::for_this_process(limits.concurrency.get()) else {

@@ -20,6 +20,9 @@
 //! - [`retry`]: the retry policy: backoff with jitter, `Retry-After`, the
 //!   idempotency rule. Pure functions, unit tested.
 //! - [`stop`]: [`Stop`], cancellation with a reason, as a parameter.
+//! - [`files`]: files written whole — where a `--report` or `--stats` FILE's
+//!   bytes go (aside and renamed, or through a device or FIFO), and the
+//!   temporary files they and saved bodies are written to first.
 //! - [`config`]: the typed, validated [`Config`], grouped by concern, and
 //!   its defaults.
 //! - [`cli`]: the command line as the user typed it; `Cli::into_config()`
@@ -60,6 +63,7 @@ pub mod config;
 pub mod exit;
 pub mod fdlimit;
 pub mod fetch;
+pub mod files;
 pub mod gates;
 pub mod input;
 pub mod inspect;

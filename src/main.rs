@@ -42,7 +42,7 @@ fn fanout_main() -> Exit {
         Ok(parsed) => parsed,
         Err(e) => return Exit::usage(&format!("{e:#}")),
     };
-    // After the inputs and --stats are open, so they are counted.
+    // After the inputs are open, so they are counted.
     fanout::fdlimit::apply(&mut config);
 
     // One thread runs the fetches and the writer; input is read on its own

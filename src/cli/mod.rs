@@ -241,10 +241,10 @@ impl Cli {
                 .transpose()?,
             metrics: p.metrics,
         };
-        // Opened before any request, so a bad path is a usage error up front.
+        // Checked before any request, so a bad path is a usage error up front.
         let stats = match o.stats {
-            Some(path) => match std::fs::File::create(&path) {
-                Ok(file) => Some((path, file)),
+            Some(path) => match crate::files::check_writable(&path) {
+                Ok(()) => Some(path),
                 Err(e) => bail!("cannot write --stats {}: {e}", path.display()),
             },
             None => None,

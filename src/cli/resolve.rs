@@ -249,10 +249,10 @@ pub(super) fn parse_header(h: &str, flag: &str) -> anyhow::Result<(HeaderName, H
 }
 
 /// `--report` and `--max-failures`; every report's FILE is checked to be
-/// writable (a temporary file is made beside it) before any request.
+/// writable (`files::check_writable`) before any request.
 pub(super) fn verdicts(v: VerdictArgs) -> anyhow::Result<Verdicts> {
     for spec in &v.reports {
-        crate::observe::report::check_writable(&spec.path)
+        crate::files::check_writable(&spec.path)
             .with_context(|| format!("cannot write --report {spec}"))?;
     }
     let max_failures = if v.fail_fast { 1 } else { v.max_failures };

@@ -27,6 +27,7 @@ mod properties;
 mod protection;
 mod redirects;
 mod regressions;
+mod report_files;
 mod reports;
 mod retries;
 mod routing;
