@@ -33,6 +33,7 @@ mod retries;
 mod routing;
 mod save;
 mod save_faults;
+mod save_links;
 mod save_names;
 mod secrets;
 mod signals;
