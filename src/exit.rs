@@ -3,7 +3,6 @@
 //! the one decision of the process's exit status ([`Exit`]). `main.rs` only
 //! maps the result to an `ExitCode`.
 
-use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -105,8 +104,9 @@ impl std::error::Error for RunError {}
 pub struct Finish {
     /// No summary on stderr (`-q`).
     pub quiet: bool,
-    /// `--stats FILE`, opened (created) before any request.
-    pub stats: Option<(PathBuf, File)>,
+    /// `--stats FILE`, checked to be writable before any request; written
+    /// at the end by the rule of [`crate::files`].
+    pub stats: Option<PathBuf>,
 }
 
 impl Finish {
@@ -129,11 +129,13 @@ impl Finish {
         if !self.quiet {
             let _ = report.summary.write_text(&mut io::stderr().lock());
         }
-        if let Some((path, file)) = self.stats {
+        if let Some(path) = self.stats {
             let json = report.summary.to_json();
-            let written = serde_json::to_writer(&file, &json)
-                .map_err(io::Error::from)
-                .and_then(|()| writeln!(&file));
+            let hurry = report.summary.stopped.is_some_and(|r| r.is_signal());
+            let written = crate::files::write_whole(&path, hurry, |out| {
+                serde_json::to_writer(&mut *out, &json)?;
+                writeln!(out)
+            });
             if let Err(e) = written {
                 say(&format!("cannot write --stats {}: {e}", path.display()));
                 report.stats_failed = true;

@@ -57,7 +57,7 @@ pub fn raise() -> Option<u64> {
 }
 
 /// How many descriptors the process has open now (stdio, input files,
-/// `--stats`…); `None` where that cannot be counted.
+/// and the like); `None` where that cannot be counted.
 pub fn open_now() -> Option<u64> {
     let dir = ["/proc/self/fd", "/dev/fd"]
         .into_iter()
@@ -126,7 +126,7 @@ impl Fit {
 
 /// Raises this process's limit and fits `wanted` into it: the
 /// concurrency to run with, and the one line to say when that is less than
-/// `wanted`. Call it after the input files and `--stats` are open, so they
+/// `wanted`. Call it after the input files are open, so they
 /// are counted; `Cli::into_config` does, so the `Config` it returns is the
 /// one that runs.
 pub fn fit_concurrency(wanted: NonZeroUsize) -> (NonZeroUsize, Option<String>) {

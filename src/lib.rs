@@ -20,6 +20,9 @@
 //! - [`retry`]: the retry policy: backoff with jitter, `Retry-After`, the
 //!   idempotency rule. Pure functions, unit tested.
 //! - [`stop`]: [`Stop`], cancellation with a reason, as a parameter.
+//! - [`files`]: files written whole — where a `--report` or `--stats` FILE's
+//!   bytes go (aside and renamed, or through a device or FIFO), and the
+//!   temporary files they and saved bodies are written to first.
 //! - [`config`]: the typed, validated [`Config`], grouped by concern, its
 //!   defaults, and what a run needs kept and written ([`config::Needs`],
 //!   worked out once).
@@ -64,6 +67,7 @@ pub mod config;
 pub mod exit;
 pub mod fdlimit;
 pub mod fetch;
+pub mod files;
 pub mod gates;
 pub mod input;
 pub mod inspect;

@@ -168,7 +168,7 @@ impl Cli {
         let save = self.save.resolve()?;
         let input = self.input.resolve(self.urls, request.per_line)?;
         let config = Config {
-            // Last, with the input files and --stats open, so they count.
+            // Last, with the input files open, so they count.
             limits: limits::fit_open_files(limits),
             retry,
             success,

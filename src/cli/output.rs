@@ -85,13 +85,13 @@ pub struct OutputArgs {
 
 impl OutputArgs {
     /// How records are written, and what is printed and written at the
-    /// end. `--stats FILE` is created now, so a bad path is a usage error
-    /// before any request.
+    /// end. `--stats FILE` is checked to be writable now, so a bad path is
+    /// a usage error before any request; it is written at the end.
     pub(super) fn resolve(self) -> anyhow::Result<(OutputSpec, Finish)> {
         let stdout_tty = std::io::stdout().is_terminal();
         let stats = match self.stats {
-            Some(path) => match std::fs::File::create(&path) {
-                Ok(file) => Some((path, file)),
+            Some(path) => match crate::files::check_writable(&path) {
+                Ok(()) => Some(path),
                 Err(e) => bail!("cannot write --stats {}: {e}", path.display()),
             },
             None => None,

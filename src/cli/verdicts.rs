@@ -34,11 +34,11 @@ pub struct VerdictArgs {
 }
 
 impl VerdictArgs {
-    /// The verdicts; every report's FILE is checked to be writable (a
-    /// temporary file is made beside it) before any request.
+    /// The verdicts; every report's FILE is checked to be writable
+    /// (`files::check_writable`) before any request.
     pub(super) fn resolve(self) -> anyhow::Result<Verdicts> {
         for spec in &self.reports {
-            crate::observe::report::check_writable(&spec.path)
+            crate::files::check_writable(&spec.path)
                 .with_context(|| format!("cannot write --report {spec}"))?;
         }
         let max_failures = if self.fail_fast { 1 } else { self.max_failures };

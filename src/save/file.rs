@@ -2,7 +2,8 @@
 //! directory and renamed into place only when its URL is `ok`.
 //!
 //! Temporary files are named `.fanout-XXXXXX.part` and opened with
-//! `O_EXCL` (tempfile's `Builder`). A [`Temp`] deletes its file when it is
+//! `O_EXCL` and the mode of any new file (0666 less the umask), which the
+//! renamed file keeps (`crate::files::new_temp`). A [`Temp`] deletes its file when it is
 //! dropped — which is what happens to an attempt cut off by a timeout, a
 //! reset, `too_large`, a signal or `--deadline`. Destructors do not run when
 //! the signal thread ends the process with `std::process::exit` (stdout
@@ -88,10 +89,10 @@ impl Temp {
         }
     }
 
-    /// Renames the file to `to`, replacing what is there. `before` runs
-    /// under the registry's lock just before the rename (it makes the
-    /// directories).
-    pub fn persist(mut self, to: &Path, before: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
+    /// Renames the file to where `place` says, replacing what is there.
+    /// `place` runs under the registry's lock just before the rename (it
+    /// makes the directories and follows links inside the directory).
+    pub fn persist(mut self, place: impl FnOnce() -> io::Result<PathBuf>) -> io::Result<()> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -104,7 +105,7 @@ impl Temp {
         }
         reg.live.remove(&*path);
         // Deleted by `path`'s drop if anything below fails.
-        before()?;
+        let to = place()?;
         path.persist(to).map_err(|e| e.error)
     }
 
@@ -130,10 +131,9 @@ fn create(dir: &Path) -> io::Result<(BufWriter<File>, TempPath)> {
     if reg.closed {
         return Err(io::Error::other("the process is exiting"));
     }
-    let tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)?;
+    // The mode of any new file, so the renamed file has it too; errors
+    // without the temporary name.
+    let tmp = crate::files::new_temp(dir, TEMP_PREFIX, TEMP_SUFFIX)?;
     let (file, path) = tmp.into_parts();
     reg.live.insert(path.to_path_buf());
     Ok((BufWriter::with_capacity(BUFFER, file), path))
@@ -174,7 +174,8 @@ mod tests {
         let mut t = Temp::create(dir.path());
         t.write(b"new ");
         t.write(b"body");
-        t.persist(&dir.path().join("old"), || Ok(())).unwrap();
+        let old = dir.path().join("old");
+        t.persist(|| Ok(old)).unwrap();
         assert_eq!(entries(dir.path()), ["old"]);
         assert_eq!(std::fs::read(dir.path().join("old")).unwrap(), b"new body");
     }
@@ -183,9 +184,7 @@ mod tests {
     fn a_failed_step_before_the_rename_deletes_the_temp() {
         let dir = tempfile::tempdir().unwrap();
         let t = Temp::create(dir.path());
-        let e = t
-            .persist(&dir.path().join("x"), || Err(io::Error::other("no")))
-            .unwrap_err();
+        let e = t.persist(|| Err(io::Error::other("no"))).unwrap_err();
         assert_eq!(e.to_string(), "no");
         assert!(entries(dir.path()).is_empty());
     }
@@ -193,9 +192,13 @@ mod tests {
     #[test]
     fn a_temp_that_cannot_be_created_reports_at_persist() {
         let t = Temp::create(Path::new("/nonexistent/dir"));
-        assert!(
-            t.persist(Path::new("/nonexistent/dir/x"), || Ok(()))
-                .is_err()
-        );
+        let e = t
+            .persist(|| Ok(PathBuf::from("/nonexistent/dir/x")))
+            .unwrap_err();
+        // The reason, without the temporary file's name (#22).
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        let message = e.to_string();
+        assert!(!message.contains(TEMP_PREFIX), "{message}");
+        assert!(!message.contains("/nonexistent"), "{message}");
     }
 }

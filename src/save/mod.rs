@@ -6,12 +6,15 @@
 //!   confinement rules for each segment and for whole names. Pure.
 //! - `file.rs`: the temporary file, its rename, and its clean-up on every
 //!   path, the signal thread's `exit` included.
+//! - `confine.rs`: where the file lands when DIR holds symbolic links —
+//!   followed only while they stay inside DIR.
 //!
 //! The fetcher opens a [`Temp`] once a response's status is accepted and
 //! streams the body into it; a failed or cut-off attempt drops it (and its
 //! file). When the URL's record is `ok`, [`Saver::commit`] names the file and
 //! renames it into place.
 
+mod confine;
 pub mod file;
 pub mod naming;
 mod segment;
@@ -41,6 +44,8 @@ pub struct SaveSpec {
 /// far (a hash each), so two URLs of one run never write the same file.
 pub struct Saver {
     spec: SaveSpec,
+    /// DIR with its own links resolved: every file must land under it.
+    root: PathBuf,
     /// Hashes of the lower-cased names written in this run: lower-cased
     /// so two URLs differing in case do not share a file on a
     /// case-insensitive file system either.
@@ -50,8 +55,12 @@ pub struct Saver {
 impl Saver {
     /// The saver for a run with `spec`.
     pub fn new(spec: SaveSpec) -> Saver {
+        // DIR exists (`prepare_dir`); links above and at DIR are the
+        // user's choice, only those inside it are confined.
+        let root = std::fs::canonicalize(&spec.dir).unwrap_or_else(|_| spec.dir.clone());
         Saver {
             spec,
+            root,
             written: Mutex::new(HashSet::new()),
         }
     }
@@ -72,9 +81,8 @@ impl Saver {
         let name = unique(&written, name, line, index);
         let path = self.spec.dir.join(&name);
         let shown = path.to_string_lossy().into_owned();
-        let parent = path.parent().unwrap_or(&self.spec.dir).to_owned();
-        let made = || make_dirs(&self.spec.dir, &parent);
-        match temp.persist(&path, made) {
+        let place = || confine::place(&self.spec.dir, &self.root, &name);
+        match temp.persist(place) {
             Ok(()) => {
                 written.insert(key(&name));
                 Ok(shown)
@@ -130,37 +138,12 @@ fn unique(written: &HashSet<u64>, name: String, line: &str, index: u64) -> Strin
     format!("{hashed}~{index}")
 }
 
-/// Creates `parent` (under `dir`) and its missing ancestors. A component
-/// that is a file is named in the error.
-fn make_dirs(dir: &Path, parent: &Path) -> io::Result<()> {
-    match std::fs::create_dir_all(parent) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let blocker = parent
-                .ancestors()
-                .take_while(|a| a.starts_with(dir) && *a != dir)
-                .find(|a| a.symlink_metadata().is_ok_and(|m| !m.is_dir()));
-            match blocker {
-                Some(file) => Err(io::Error::other(format!(
-                    "{} is a file, not a directory",
-                    file.display()
-                ))),
-                None => Err(e),
-            }
-        }
-    }
-}
-
 /// Creates the output directory if it is missing and checks that files can
 /// be written in it. Run before any request: a failure is a usage error.
 pub fn prepare_dir(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     // Created and deleted at once.
-    tempfile::Builder::new()
-        .prefix(file::TEMP_PREFIX)
-        .suffix(file::TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .map(drop)
+    crate::files::new_temp(dir, file::TEMP_PREFIX, file::TEMP_SUFFIX).map(drop)
 }
 
 #[cfg(test)]

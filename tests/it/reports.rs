@@ -309,3 +309,70 @@ fn reports_are_written_after_sigint() {
     );
     assert_eq!(files_in(dir.path()), ["r.md", "r.xml"]);
 }
+
+/// The table of failed URLs is in input order, not in the order the URLs
+/// finished: `/late` (line 0) answers only once `/ok/2` (line 2) has been
+/// asked, which with `-c 2` on one thread starts only after `/fail/1`
+/// (line 1) is done.
+#[test]
+fn issue_22_markdown_failures_are_in_input_order() {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let app = Router::new()
+        .route(
+            "/late",
+            get(move || {
+                let mut rx = rx.clone();
+                async move {
+                    let _ = rx.wait_for(|asked| *asked).await;
+                    (StatusCode::INTERNAL_SERVER_ERROR, "late")
+                }
+            }),
+        )
+        .route(
+            "/fail/{x}",
+            get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "no") }),
+        )
+        .route(
+            "/ok/{x}",
+            get(move || async move {
+                let _ = tx.send(true);
+                "ok"
+            }),
+        );
+    let server = AppServer::start(app);
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("r.md");
+    let run = run([
+        "--threads",
+        "1",
+        "-c",
+        "2",
+        "-r",
+        "0",
+        "--report",
+        &format!("markdown={}", md.display()),
+        &server.url("/late"),
+        &server.url("/fail/1"),
+        &server.url("/ok/2"),
+    ]);
+    assert_eq!(run.status, Some(1), "{}", run.stderr);
+    let written: Vec<u64> = run
+        .records
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        written.last(),
+        Some(&0),
+        "line 0 finished last: {written:?}"
+    );
+    let text = std::fs::read_to_string(&md).unwrap();
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "#### Failed URLs")
+        .filter(|l| l.ends_with("(--accept 200-299) |"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows[0].starts_with("| 0 | "), "{text}");
+    assert!(rows[1].starts_with("| 1 | "), "{text}");
+}

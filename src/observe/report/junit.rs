@@ -8,24 +8,23 @@
 //! are known only at the end; holding the cases until then would hold the
 //! whole list. So each case is written to a spool file beside FILE as its
 //! record comes, and at the end the header, the spool and the closing tags
-//! go to FILE (through `write_aside`). quick-xml escapes what is written.
+//! go to FILE (through `files::write_whole`). quick-xml escapes what is
+//! written.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use quick_xml::Writer;
-use quick_xml::events::BytesText;
-use tempfile::NamedTempFile;
-
 use super::{Budget, Format, RunEnd, is_skipped, xml_safe};
 use crate::record::Record;
+use quick_xml::Writer;
+use quick_xml::events::BytesText;
 
 /// The suite's name, also the class of records without a host.
 const SUITE: &str = "fanout";
 
 /// The JUnit report being built.
-pub struct Junit<W = BufWriter<NamedTempFile>> {
+pub struct Junit<W = BufWriter<File>> {
     spool: W,
     tests: u64,
     failures: u64,
@@ -34,11 +33,11 @@ pub struct Junit<W = BufWriter<NamedTempFile>> {
 
 impl Junit {
     /// A report whose spool lives in `dir` (FILE's directory, so it counts
-    /// against the same disk and is never on a smaller `/tmp`).
+    /// against the same disk and is never on a smaller `/tmp`). The spool
+    /// has no name: nothing is left of it however the process ends, and
+    /// its errors name no temporary file.
     pub fn new(dir: &Path) -> io::Result<Junit> {
-        let spool = tempfile::Builder::new()
-            .prefix(".fanout-junit-")
-            .tempfile_in(dir)?;
+        let spool = tempfile::tempfile_in(dir)?;
         Ok(Junit::over(BufWriter::with_capacity(64 * 1024, spool)))
     }
 }
@@ -137,7 +136,7 @@ impl Format for Junit {
 
     fn finish(&mut self, end: &RunEnd<'_>, out: &mut dyn Write, budget: &Budget) -> io::Result<()> {
         self.spool.flush()?;
-        let file: &mut File = self.spool.get_mut().as_file_mut();
+        let file: &mut File = self.spool.get_mut();
         file.seek(SeekFrom::Start(0))?;
         let mut cases = io::BufReader::new(file.try_clone()?);
         self.write(end, &mut cases, out, budget)

@@ -1,11 +1,14 @@
 //! `--report markdown=FILE`: a summary table and a table of failed URLs, fit
 //! for `$GITHUB_STEP_SUMMARY` (append it there with `cat`).
 //!
-//! Memory is bounded: counters, and the first [`MAX_ROWS`] failed records
-//! with each cell cut to [`MAX_CELL`] characters; the rest are counted in a
-//! closing "N more" line. GitHub refuses step summaries over 1 MiB; this
+//! Memory is bounded: counters, and [`MAX_ROWS`] failed records with each
+//! cell cut to [`MAX_CELL`] characters; the rest are counted in a closing
+//! "N more" line. Records come as they finish, but the table is in input
+//! order: the rows kept are those with the lowest indexes (a heap that
+//! drops its highest when a lower one comes), sorted at the end. GitHub refuses step summaries over 1 MiB; this
 //! stays far below (100 rows of at most 5 × 200 characters).
 
+use std::collections::BinaryHeap;
 use std::io::{self, Write};
 
 use super::{Budget, Format, RunEnd, is_skipped};
@@ -22,8 +25,10 @@ pub struct Markdown {
     records: u64,
     ok: u64,
     by_kind: [u64; ErrorKind::ALL.len()],
-    /// `| index | url | status | kind | message |`, cells ready to print.
-    rows: Vec<String>,
+    /// The failed records with the lowest indexes so far, as `(index,
+    /// "| index | url | status | kind | message |")`, cells ready to print;
+    /// the highest index on top.
+    rows: BinaryHeap<(u64, String)>,
     more: u64,
 }
 
@@ -40,17 +45,21 @@ impl Markdown {
         }
         if self.rows.len() == MAX_ROWS {
             self.more += 1;
-            return;
+            match self.rows.peek() {
+                Some((highest, _)) if *highest > r.index => drop(self.rows.pop()),
+                _ => return,
+            }
         }
         let status = r.status.map_or_else(|| "–".to_owned(), |s| s.to_string());
-        self.rows.push(format!(
+        let row = format!(
             "| {} | {} | {} | {} | {} |",
             r.index,
             cell(&r.url),
             status,
             e.kind,
             cell(&e.message)
-        ));
+        );
+        self.rows.push((r.index, row));
     }
 
     fn count(&self, skipped: bool) -> u64 {
@@ -102,7 +111,9 @@ impl Markdown {
             writeln!(out)?;
             writeln!(out, "| # | URL | status | error | message |")?;
             writeln!(out, "|---:|---|---:|---|---|")?;
-            for row in &self.rows {
+            let mut rows: Vec<&(u64, String)> = self.rows.iter().collect();
+            rows.sort_unstable_by_key(|(index, _)| *index);
+            for (_, row) in rows {
                 writeln!(out, "{row}")?;
             }
         }
@@ -220,5 +231,31 @@ Stopped early: interrupted (SIGINT); 2 URLs read but not started.
         assert!(
             text.ends_with("…and 7 more failed URLs, not shown (see the JSON Lines records).\n")
         );
+    }
+
+    /// Records come in as they finish; the table keeps the failures with
+    /// the lowest indexes and lists them in input order.
+    #[test]
+    fn rows_are_the_lowest_indexes_in_input_order() {
+        let mut md = Markdown::default();
+        let failed = fixed_records().remove(1);
+        let total = MAX_ROWS as u64 + 20;
+        // 119, 0, 118, 1, …: neither input order nor its reverse.
+        let order = (0..total / 2).flat_map(|i| [total - 1 - i, i]);
+        for index in order {
+            let mut r = failed.clone();
+            r.index = index;
+            md.add(&r);
+        }
+        let mut out = Vec::new();
+        end_of(|end| md.write(end, &mut out)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let shown: Vec<u64> = text
+            .lines()
+            .skip_while(|l| *l != "#### Failed URLs")
+            .filter_map(|l| l.strip_prefix("| ")?.split(' ').next()?.parse().ok())
+            .collect();
+        assert_eq!(shown, (0..MAX_ROWS as u64).collect::<Vec<_>>());
+        assert!(text.contains("…and 20 more failed URLs"), "{text}");
     }
 }

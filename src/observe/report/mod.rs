@@ -6,8 +6,9 @@
 //! file beside FILE; Markdown keeps the first rows of its table), so a list
 //! of millions of URLs costs no more memory than a short one.
 //!
-//! FILE appears whole or not at all: at the end the report is written to a
-//! temporary file in FILE's directory and renamed over FILE. After SIGINT or
+//! FILE is written at the end by the rule of `crate::files`: a regular
+//! FILE appears whole or not at all (written aside and renamed over it), a
+//! device or FIFO is written through, a link is followed. After SIGINT or
 //! SIGTERM the process has [`crate::signals::SIGNAL_GRACE`] to exit; a
 //! report that cannot be finished within [`REPORT_GRACE`] of the signal is
 //! skipped, with one line on stderr, rather than left half-written.
@@ -15,14 +16,12 @@
 pub mod junit;
 pub mod markdown;
 
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::io::{self, Write};
 use std::time::{Duration, Instant};
-
-use tempfile::NamedTempFile;
 
 use super::{Observer, RunEnd};
 use crate::config::{ReportFormat, ReportSpec};
+use crate::files;
 use crate::record::{ErrorKind, Record};
 
 /// How long after a signal a report may take to be finished: well within
@@ -65,6 +64,11 @@ impl Budget {
         Budget { deadline }
     }
 
+    /// Whether the report must be finished soon (a signal stopped the run).
+    pub fn hurried(&self) -> bool {
+        self.deadline.is_some()
+    }
+
     /// An error once the time is up.
     pub fn check(&self) -> io::Result<()> {
         match self.deadline {
@@ -74,22 +78,6 @@ impl Budget {
             )),
             _ => Ok(()),
         }
-    }
-}
-
-/// Checks, before any request, that FILE can be written the way it will
-/// be: a temporary file in its directory, renamed over it.
-pub fn check_writable(path: &Path) -> io::Result<()> {
-    if path.is_dir() {
-        return Err(io::Error::other("it is a directory"));
-    }
-    NamedTempFile::new_in(dir_of(path)).map(drop)
-}
-
-fn dir_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
     }
 }
 
@@ -107,7 +95,7 @@ impl Reports {
         let mut open = Vec::with_capacity(specs.len());
         for spec in specs {
             let format: Box<dyn Format> = match spec.format {
-                ReportFormat::Junit => match junit::Junit::new(dir_of(&spec.path)) {
+                ReportFormat::Junit => match junit::Junit::new(&files::spool_dir(&spec.path)) {
                     Ok(junit) => Box::new(junit),
                     Err(e) => {
                         let message = format!("cannot write --report {spec}: {e}");
@@ -145,7 +133,8 @@ impl Observer for Reports {
         let budget = Budget::of(end);
         for (spec, format, healthy) in self.open.iter_mut().filter(|o| o.2) {
             *healthy = false;
-            match write_aside(&spec.path, |out| format.finish(end, out, &budget)) {
+            let hurried = budget.hurried();
+            match files::write_whole(&spec.path, hurried, |out| format.finish(end, out, &budget)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::TimedOut => {
                     say(&format!("--report {spec} skipped: {e}"));
@@ -158,26 +147,6 @@ impl Observer for Reports {
             }
         }
     }
-}
-
-/// Writes a file whole: to a temporary file beside `path`, renamed over it
-/// only once `write` succeeded. On error the temporary file is removed.
-pub fn write_aside(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".fanout-report-");
-    // Readable like any file the user creates (the umask applies), not
-    // only by its owner as temporary files are.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let tmp = builder.tempfile_in(dir_of(path))?;
-    let mut out = BufWriter::with_capacity(256 * 1024, tmp);
-    write(&mut out)?;
-    let tmp = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// One line on stderr, like `exit::say` (which this room may not import).
@@ -212,31 +181,6 @@ mod tests {
     fn illegal_xml_characters_are_dropped() {
         assert_eq!(xml_safe("a\u{0}b\u{1b}c\td\ne\rf\u{ffff}"), "abc\td\ne\rf");
         assert!(matches!(xml_safe("plain"), std::borrow::Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn a_file_is_replaced_whole_or_left_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.txt");
-        std::fs::write(&path, "old").unwrap();
-        let failed = write_aside(&path, |out| {
-            out.write_all(b"half")?;
-            Err(io::Error::other("disk full"))
-        });
-        assert!(failed.is_err());
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
-        write_aside(&path, |out| out.write_all(b"new")).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(left.len(), 1, "no temporary file is left behind");
-    }
-
-    #[test]
-    fn unwritable_places_are_found_up_front() {
-        let dir = tempfile::tempdir().unwrap();
-        assert!(check_writable(&dir.path().join("r.xml")).is_ok());
-        assert!(check_writable(dir.path()).is_err());
-        assert!(check_writable(&dir.path().join("missing/r.xml")).is_err());
     }
 
     #[test]
