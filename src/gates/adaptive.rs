@@ -285,6 +285,7 @@ mod tests {
             Signal::of(Observed::Failure {
                 kind,
                 maybe_sent: true,
+                permanent: false,
             })
         };
         let one = Some(Duration::from_secs(1));

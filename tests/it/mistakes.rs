@@ -7,6 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
 
 use crate::support::*;
 
@@ -73,6 +76,36 @@ fn issue_22_a_url_longer_than_the_client_carries_is_invalid_url_on_every_path() 
     assert_eq!(kind(r), "invalid_url", "{}", &r["error"]);
     assert!(message(r).contains("65534"), "{}", message(r));
     assert_eq!(hits.load(Ordering::SeqCst), 1, "only the longest was sent");
+}
+
+#[test]
+fn issue_22_a_redirect_to_a_url_too_long_to_carry_is_a_redirect_error() {
+    let target = format!("/{}", "a".repeat(LONGEST));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let seen = hits.clone();
+    let app = Router::new().route(
+        "/far",
+        get(move || {
+            let seen = seen.clone();
+            let target = target.clone();
+            async move {
+                seen.fetch_add(1, Ordering::SeqCst);
+                (StatusCode::FOUND, [(header::LOCATION, target)]).into_response()
+            }
+        }),
+    );
+    let server = AppServer::start(app);
+    let out = run(["-r", "3", &server.url("/far")]);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    let r = out.one();
+    assert_eq!(kind(r), "redirect", "{}", &r["error"]);
+    assert_eq!(
+        r["attempts"], 1,
+        "a Location that long does not get shorter"
+    );
+    let m = message(r);
+    assert!(m.contains("longer than the HTTP client carries"), "{m}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
 #[test]
@@ -163,4 +196,64 @@ fn issue_22_a_text_file_gets_no_binary_warning() {
     let out = run(["-i", list.to_str().unwrap()]);
     assert!(!out.stderr.contains("binary"), "{}", out.stderr);
     assert_eq!(out.records.len(), 1);
+}
+
+#[test]
+fn issue_22_a_name_that_does_not_exist_is_final_and_said_once() {
+    // RFC 6761: names under `.invalid` never resolve, and resolvers answer
+    // so at once.
+    let out = run([
+        "-r",
+        "3",
+        "--backoff",
+        "1ms",
+        "http://no-such-host.invalid/x",
+    ]);
+    let r = out.one();
+    assert_eq!(kind(r), "dns", "{r}");
+    if message(r).contains("Temporary failure") {
+        // No resolver answered (a machine without DNS at all): there is no
+        // NXDOMAIN to see, and a failure to answer is rightly retried.
+        eprintln!("skipped: the resolver did not answer: {}", message(r));
+        return;
+    }
+    assert_eq!(r["attempts"], 1, "NXDOMAIN is not retried: {r}");
+    assert_eq!(message(r), "dns: name not found");
+}
+
+#[test]
+fn issue_22_a_connect_timeout_says_which_timeout() {
+    use socket2::{Domain, Socket, Type};
+    // A listener that never accepts, with room for one queued connection:
+    // once that is taken the kernel drops further SYNs, so connecting hangs.
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let mut queued = Vec::new();
+    let full = (0..8).any(|_| {
+        match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300)) {
+            Ok(s) => {
+                queued.push(s);
+                false
+            }
+            Err(_) => true,
+        }
+    });
+    if !full {
+        eprintln!("skipped: this kernel queues every connection; no connect timeout to provoke");
+        return;
+    }
+    let url = format!("http://{addr}/");
+    let out = run(["-r", "0", "--connect-timeout", "200ms", "-t", "30s", &url]);
+    let r = out.one();
+    assert_eq!(kind(r), "timeout", "{r}");
+    assert_eq!(message(r), "no connection within --connect-timeout");
 }
