@@ -20,6 +20,10 @@ pub enum Observed {
         kind: ErrorKind,
         /// Whether the server may have seen the request.
         maybe_sent: bool,
+        /// Another attempt would end the same, whatever `kind` usually
+        /// means: a name that does not exist is a `dns` failure that is
+        /// final.
+        permanent: bool,
     },
     /// A complete response.
     Status {
@@ -84,9 +88,14 @@ impl Judge {
     /// Judges one attempt.
     pub fn attempt(&self, observed: Observed) -> Verdict {
         match observed {
-            Observed::Failure { kind, maybe_sent } => {
-                let transient = kind.is_transient();
-                let host_failed = transient || kind == ErrorKind::Tls;
+            Observed::Failure {
+                kind,
+                maybe_sent,
+                permanent,
+            } => {
+                let transient = kind.is_transient() && !permanent;
+                // A host whose name does not resolve is failing all the same.
+                let host_failed = kind.is_transient() || kind == ErrorKind::Tls;
                 Verdict {
                     error: Some(kind),
                     transient,
@@ -138,6 +147,7 @@ mod tests {
         judge().attempt(Observed::Failure {
             kind,
             maybe_sent: true,
+            permanent: false,
         })
     }
 
@@ -207,6 +217,18 @@ mod tests {
             assert!(!v.transient, "{kind}");
             assert_eq!(v.health, Health::Answered, "{kind}");
         }
+    }
+
+    #[test]
+    fn a_permanent_failure_is_not_transient_but_still_counts_against_the_host() {
+        let v = judge().attempt(Observed::Failure {
+            kind: ErrorKind::Dns,
+            maybe_sent: false,
+            permanent: true,
+        });
+        assert_eq!(v.error, Some(ErrorKind::Dns));
+        assert!(!v.transient);
+        assert_eq!(v.health, Health::Failed);
     }
 
     #[test]

@@ -232,7 +232,11 @@ mod tests {
     }
 
     fn fail(kind: ErrorKind, maybe_sent: bool) -> Verdict {
-        judged(Observed::Failure { kind, maybe_sent })
+        judged(Observed::Failure {
+            kind,
+            maybe_sent,
+            permanent: false,
+        })
     }
 
     #[test]

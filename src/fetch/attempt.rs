@@ -40,6 +40,7 @@ impl Fetcher<'_> {
                 kind: ErrorKind::Timeout,
                 message: format!("no complete response within {} (--timeout)", Dur(timeout)),
                 maybe_sent: true,
+                permanent: false,
             });
         }
         // seen.rs
@@ -179,6 +180,7 @@ impl Attempt {
             (Some(f), _) => Observed::Failure {
                 kind: f.kind,
                 maybe_sent: f.maybe_sent,
+                permanent: f.permanent,
             },
             (None, Some(r)) => Observed::Status {
                 code: r.status.as_u16(),
@@ -188,6 +190,7 @@ impl Attempt {
             (None, None) => Observed::Failure {
                 kind: ErrorKind::Other,
                 maybe_sent: true,
+                permanent: false,
             },
         }
     }

@@ -45,6 +45,7 @@ impl Fetcher<'_> {
                             kind: ErrorKind::TooLarge,
                             message: format!("body is larger than {} (--max-body)", Size(max_body)),
                             maybe_sent: true,
+                            permanent: false,
                         });
                         break;
                     }

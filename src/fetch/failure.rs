@@ -9,6 +9,9 @@ pub(super) struct Failure {
     pub(super) message: String,
     /// False only when the request certainly never reached the server.
     pub(super) maybe_sent: bool,
+    /// Another attempt cannot end otherwise, whatever the kind usually
+    /// means (a name that does not exist).
+    pub(super) permanent: bool,
 }
 
 impl Failure {
@@ -17,16 +20,27 @@ impl Failure {
             kind: ErrorKind::Redirect,
             message,
             maybe_sent: true,
+            permanent: false,
         }
     }
 }
 
 /// Maps an error from sending a request (before a response head arrived).
 pub(super) fn classify_send_error(e: &reqwest::Error) -> Failure {
+    if e.is_builder() {
+        return unsendable(e);
+    }
+    if e.is_dns() {
+        let (message, permanent) = describe_dns(e);
+        return Failure {
+            kind: ErrorKind::Dns,
+            message,
+            maybe_sent: false,
+            permanent,
+        };
+    }
     let message = describe(e);
-    let (kind, maybe_sent) = if e.is_dns() {
-        (ErrorKind::Dns, false)
-    } else if e.is_connect() {
+    let (kind, maybe_sent) = if e.is_connect() {
         if e.is_timeout() {
             (ErrorKind::Timeout, false)
         } else if has_tls_error(e) {
@@ -51,12 +65,68 @@ pub(super) fn classify_send_error(e: &reqwest::Error) -> Failure {
     let message = match (kind, maybe_sent) {
         (ErrorKind::Tls, false) => format!("TLS handshake failed: {message}"),
         (ErrorKind::Tls, true) => format!("TLS failed after the handshake: {message}"),
+        // Not `tcp connect error: deadline has elapsed`.
+        (ErrorKind::Timeout, false) => "no connection within --connect-timeout".to_owned(),
         _ => message,
     };
     Failure {
         kind,
         message,
         maybe_sent,
+        permanent: false,
+    }
+}
+
+/// A request the client could not even build. Every URL read from the
+/// input was checked to be one it carries, so this is a redirect's
+/// target (a `Location` too long for it); no attempt would do better.
+fn unsendable(e: &reqwest::Error) -> Failure {
+    let (kind, message) = match e.url().and_then(crate::input::too_long) {
+        Some(why) => (ErrorKind::Redirect, format!("redirect refused: {why}")),
+        None => (
+            ErrorKind::Other,
+            format!("request not sent: {}", describe(e)),
+        ),
+    };
+    Failure {
+        kind,
+        message,
+        maybe_sent: false,
+        permanent: true,
+    }
+}
+
+/// A DNS failure's message — `dns: ` and the resolver's own words, not the
+/// three layers that wrap them — and whether the name does not exist.
+fn describe_dns(e: &reqwest::Error) -> (String, bool) {
+    let innermost = sources(e).last().map(|s| s.to_string());
+    let text = innermost.unwrap_or_else(|| e.to_string());
+    // std's words around getaddrinfo's answer.
+    let detail = text
+        .strip_prefix("failed to lookup address information: ")
+        .unwrap_or(&text);
+    match no_such_name(detail) {
+        Some(what) => (format!("dns: {what}"), true),
+        None => (format!("dns: {detail}"), false),
+    }
+}
+
+/// The system resolver's answer that a name does not exist (NXDOMAIN) or
+/// has no address, in the words of `gai_strerror` for `EAI_NONAME` and
+/// `EAI_NODATA` (glibc, musl, macOS). A timeout or a server failure
+/// (`EAI_AGAIN`, `EAI_FAIL`) is not one: it may pass.
+fn no_such_name(detail: &str) -> Option<&'static str> {
+    const NOT_FOUND: [&str; 3] = [
+        "Name or service not known",
+        "Name does not resolve",
+        "nodename nor servname provided, or not known",
+    ];
+    if NOT_FOUND.iter().any(|t| detail.contains(t)) {
+        Some("name not found")
+    } else if detail.contains("No address associated with hostname") {
+        Some("name has no address")
+    } else {
+        None
     }
 }
 
@@ -71,6 +141,7 @@ pub(super) fn classify_body_error(e: &reqwest::Error) -> Failure {
         kind,
         message: describe(e),
         maybe_sent: true,
+        permanent: false,
     }
 }
 
@@ -162,4 +233,29 @@ pub(super) fn is_own_exhaustion(e: &reqwest::Error) -> bool {
     }
     e.is_connect()
         && std::iter::successors(std::error::Error::source(e), |e| e.source()).any(exhausted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_missing_name_is_final() {
+        for gone in [
+            "Name or service not known",
+            "No address associated with hostname",
+            "Name does not resolve",
+            "nodename nor servname provided, or not known",
+        ] {
+            assert!(no_such_name(gone).is_some(), "{gone}");
+        }
+        for passing in [
+            "Temporary failure in name resolution",
+            "Non-recoverable failure in name resolution",
+            "Try again",
+            "Connection refused (os error 111)",
+        ] {
+            assert!(no_such_name(passing).is_none(), "{passing}");
+        }
+    }
 }

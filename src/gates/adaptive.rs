@@ -437,6 +437,7 @@ mod tests {
             Signal::of(Observed::Failure {
                 kind,
                 maybe_sent: true,
+                permanent: false,
             })
         };
         let one = Some(Duration::from_secs(1));

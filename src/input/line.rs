@@ -8,6 +8,19 @@ use reqwest::Url;
 
 use super::MAX_LINE;
 
+/// The longest URL the HTTP client carries, in bytes: `http`'s `Uri`
+/// (which reqwest turns every `Url` into) keeps offsets in a `u16` and
+/// reserves `u16::MAX`, so it refuses anything longer than this.
+pub const MAX_URL_LEN: usize = u16::MAX as usize - 1;
+
+/// Why the client cannot carry `url`, when it is too long to.
+pub fn too_long(url: &Url) -> Option<String> {
+    let len = url.as_str().len();
+    (len > MAX_URL_LEN).then(|| {
+        format!("URL is {len} bytes, longer than the HTTP client carries ({MAX_URL_LEN} bytes)")
+    })
+}
+
 /// Reads one line into `buf` without its `\n`, keeping at most `cap` bytes
 /// (the rest of an overlong line is skipped). `Ok(None)` at the end of input,
 /// else `Ok(Some(truncated))`. A last line without `\n` is still a line.
@@ -86,6 +99,11 @@ pub(super) fn classify_line(t: &[u8], truncated: bool) -> (String, Result<Url, S
         );
     }
     match std::str::from_utf8(t) {
+        // A JSON request line read as a bare URL.
+        Ok(s) if s.starts_with('{') => (
+            s.to_owned(),
+            Err("input line is JSON, not a URL; did you mean --input-format jsonl?".to_owned()),
+        ),
         Ok(s) => (s.to_owned(), parse_url(s)),
         Err(_) => (
             String::from_utf8_lossy(t).into_owned(),
@@ -112,21 +130,60 @@ pub fn parse_url(s: &str) -> Result<Url, String> {
         });
     }
     match Url::parse(s) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => {
-            if u.host().is_some() {
-                Ok(u)
-            } else {
-                Err("URL has no host".to_owned())
-            }
-        }
+        Ok(u) if matches!(u.scheme(), "http" | "https") => match (u.host(), too_long(&u)) {
+            (None, _) => Err("URL has no host".to_owned()),
+            (Some(_), Some(why)) => Err(why),
+            (Some(_), None) => Ok(u),
+        },
+        // `localhost:8080/x` parses as scheme `localhost`.
+        Ok(_) if without_scheme(s) => Err(format!(
+            "not an absolute URL: it needs a scheme; {}",
+            with_scheme_hint(s)
+        )),
         Ok(u) => Err(format!(
             "unsupported scheme `{}:`; only http and https URLs are fetched",
             u.scheme()
+        )),
+        Err(url::ParseError::RelativeUrlWithoutBase) if without_scheme(s) => Err(format!(
+            "not an absolute URL: it needs a scheme; {}",
+            with_scheme_hint(s)
         )),
         Err(url::ParseError::RelativeUrlWithoutBase) => {
             Err("not an absolute URL: it needs a scheme such as https://".to_owned())
         }
         Err(e) => Err(format!("invalid URL: {e}")),
+    }
+}
+
+/// Lines longer than this get the hint without themselves in it.
+const HINT_MAX: usize = 200;
+
+/// Whether `s` reads as `host[:port][/path]` written without a scheme: its
+/// host part is `localhost`, has a dot or is followed by a port, and
+/// `http://` in front makes it a URL. Only asked about lines that failed.
+fn without_scheme(s: &str) -> bool {
+    if s.contains("://") || s.starts_with('/') {
+        return false;
+    }
+    let authority = s.split(['/', '?', '#']).next().unwrap_or_default();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let hostlike = host.eq_ignore_ascii_case("localhost") || host.contains('.') || port.is_some();
+    port_ok
+        && hostlike
+        && !host.is_empty()
+        && !host.contains('@')
+        && Url::parse(&format!("http://{s}")).is_ok_and(|u| too_long(&u).is_none())
+}
+
+fn with_scheme_hint(s: &str) -> String {
+    if s.len() <= HINT_MAX {
+        format!("did you mean http://{s}?")
+    } else {
+        "did you mean to start it with http://?".to_owned()
     }
 }
 
@@ -228,6 +285,69 @@ mod tests {
         for bad in ["http://a/b c", "http://a/b\tc", "http://a/\u{a0}x"] {
             let err = parse_url(bad).unwrap_err();
             assert!(err.contains("whitespace"), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_length_limit_is_the_http_clients() {
+        let base = "http://h/";
+        let of = |len: usize| format!("{base}{}", "a".repeat(len - base.len()));
+        let longest = parse_url(&of(MAX_URL_LEN)).unwrap();
+        assert!(http::Uri::try_from(longest.as_str()).is_ok());
+        assert!(http::Uri::try_from(of(MAX_URL_LEN + 1)).is_err());
+        let err = parse_url(&of(MAX_URL_LEN + 1)).unwrap_err();
+        assert!(err.contains("65535 bytes"), "{err}");
+        // The length that counts is the URL's as sent, once encoded.
+        let spaced = format!("{base}{}", "\"".repeat(MAX_URL_LEN / 3));
+        assert!(parse_url(&spaced).unwrap_err().contains("longer than"));
+    }
+
+    #[test]
+    fn likely_fixes_are_suggested() {
+        let hint = |line: &str| parse_line(line.as_bytes(), false).unwrap().1.unwrap_err();
+        assert!(hint(r#"{"url":"http://a/"}"#).ends_with("did you mean --input-format jsonl?"));
+        for (line, fixed) in [
+            ("localhost:8080/x", "http://localhost:8080/x"),
+            ("LOCALHOST/x", "http://LOCALHOST/x"),
+            ("127.0.0.1:8080/path?q=1", "http://127.0.0.1:8080/path?q=1"),
+            ("example.com/x", "http://example.com/x"),
+            ("example.com:8080", "http://example.com:8080"),
+            ("api:81/v1", "http://api:81/v1"),
+            ("[::1]:8080/x", "http://[::1]:8080/x"),
+        ] {
+            let m = hint(line);
+            assert!(
+                m.ends_with(&format!("did you mean {fixed}?")),
+                "{line}: {m}"
+            );
+        }
+        for line in [
+            "mailto:a@b.c",
+            "ftp://example.com/x",
+            "/relative",
+            "word",
+            "user@example.com:80/x",
+            "urn:isbn:0451450523",
+        ] {
+            let m = hint(line);
+            assert!(!m.contains("did you mean"), "{line}: {m}");
+        }
+        let long = format!("example.com/{}", "a".repeat(300));
+        assert!(hint(&long).ends_with("did you mean to start it with http://?"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever `parse_url` accepts, the HTTP client can carry.
+        #[test]
+        fn accepted_urls_are_uris(
+            host in "[a-z0-9.-]{1,20}|\\[::1\\]|127\\.0\\.0\\.1",
+            rest in "\\PC{0,40}",
+        ) {
+            if let Ok(u) = parse_url(&format!("http://{host}/{rest}")) {
+                proptest::prop_assert!(http::Uri::try_from(u.as_str()).is_ok(), "{}", u);
+            }
         }
     }
 

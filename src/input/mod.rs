@@ -33,8 +33,8 @@ mod line;
 use self::filter::Filters;
 pub use self::filter::{Done, Shard, fnv1a64, load_done};
 pub use self::jsonl::{JsonLine, LineRequest, id_key, parse_json_line};
+pub use self::line::{MAX_URL_LEN, parse_line, parse_url, too_long, trim_line};
 use self::line::{classify_line, read_line};
-pub use self::line::{parse_line, parse_url, trim_line};
 
 /// URLs sent to the pipeline per message, at most.
 const BATCH: usize = 256;
@@ -48,6 +48,8 @@ const CHANNEL_BATCHES: usize = 4;
 pub const MAX_LINE: usize = 1 << 20;
 /// Read buffer per source.
 const READ_BUFFER: usize = 64 * 1024;
+/// A source with a NUL byte this close to its start looks binary.
+const SNIFF: usize = 4 * 1024;
 
 /// Where URLs come from, in the order they are read.
 #[derive(Default)]
@@ -313,10 +315,14 @@ fn read_all(
             }
             Source::Reader { name, reader } => {
                 let mut r = BufReader::with_capacity(READ_BUFFER, reader);
+                let mut sniff = Sniff::default();
                 loop {
                     match read_line(&mut r, &mut buf, MAX_LINE) {
                         Ok(None) => break,
                         Ok(Some(truncated)) => {
+                            if sniff.looks_binary(&buf, truncated) {
+                                warn_binary(&name);
+                            }
                             if b.line(&buf, truncated).is_err() {
                                 return;
                             }
@@ -348,9 +354,67 @@ fn read_all(
     b.sent.set_end(end);
 }
 
+/// Looks for NUL bytes in a source's first [`SNIFF`] bytes, line by line
+/// as they are read, so nothing is read ahead or twice.
+#[derive(Default)]
+struct Sniff {
+    /// Bytes of the source looked at so far.
+    seen: usize,
+    /// Said already: one warning per source.
+    warned: bool,
+}
+
+impl Sniff {
+    /// Whether this line (without its `\n`) makes the source look binary
+    /// for the first time.
+    fn looks_binary(&mut self, line: &[u8], truncated: bool) -> bool {
+        if self.warned || self.seen >= SNIFF {
+            return false;
+        }
+        let head = &line[..line.len().min(SNIFF - self.seen)];
+        // A truncated line kept its first MAX_LINE bytes: past SNIFF anyway.
+        self.seen = match truncated {
+            true => SNIFF,
+            false => self.seen + line.len() + 1,
+        };
+        self.warned = head.contains(&0);
+        self.warned
+    }
+}
+
+/// Text lists hold no NUL bytes; a file that does was likely given by
+/// mistake. Its lines still become records, one each, as the contract
+/// says: the warning only explains them.
+fn warn_binary(name: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        io::stderr().lock(),
+        "fanout: warning: {name} looks binary (NUL bytes in its first {} KiB); \
+         reading it line by line anyway",
+        SNIFF >> 10
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_bytes_in_the_first_4_kib_look_binary_once() {
+        let mut s = Sniff::default();
+        assert!(!s.looks_binary(b"http://a/", false));
+        assert!(s.looks_binary(b"\0\x01", false));
+        assert!(!s.looks_binary(b"\0", false), "said once");
+
+        let mut s = Sniff::default();
+        assert!(!s.looks_binary(&[b'a'; SNIFF - 1], false));
+        assert!(!s.looks_binary(b"\0", false), "past the first 4 KiB");
+
+        let mut s = Sniff::default();
+        let mut line = vec![b'a'; SNIFF - 1];
+        line.push(0);
+        assert!(s.looks_binary(&line, true), "the 4096th byte counts");
+    }
 
     #[test]
     fn fnv1a64_matches_the_reference_values() {

@@ -20,6 +20,7 @@ mod layers;
 mod limits;
 mod lists;
 mod max_failures;
+mod mistakes;
 mod mtls;
 mod output;
 mod per_line;
