@@ -25,11 +25,16 @@
 //! - [`on_own_thread`]: a runtime on a thread of its own for a server the
 //!   test writes itself (keep-alive servers in `limits.rs`, mutual TLS in
 //!   `mtls.rs`); [`closed_port`] is a port where nothing listens.
+//!
+//! A handler counts requests in flight with a [`Gauge`] and notes what it
+//! saw (a path, a header, an arrival time) in a [`Recorder`].
 
 mod records;
 mod run;
+mod seen;
 mod servers;
 
 pub use records::*;
 pub use run::*;
+pub use seen::*;
 pub use servers::*;
