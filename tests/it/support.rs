@@ -19,15 +19,19 @@
 //!   certificate. For faults, load, saving bodies and TLS errors.
 //! - `cert_server.rs` (`CertServer`): HTTPS with a leaf certificate whose
 //!   validity and names the test picks, a delay before each handshake, and
-//!   the connection that carried each response; for certificate checks.
+//!   the connection that carried each response; for certificate checks
+//!   and which connection answered.
 //! - `per_line::Echo`: an [`AppServer`] that keeps every request whole
 //!   (method, path, headers, body), for what fanout sent.
+//! - `wiremock` (`retries.rs`): answers scripted per attempt (503 twice,
+//!   then 200) with the number of requests checked when it drops.
 //! - [`on_own_thread`]: a runtime on a thread of its own for a server the
 //!   test writes itself (keep-alive servers in `limits.rs`, mutual TLS in
 //!   `mtls.rs`); [`closed_port`] is a port where nothing listens.
 //!
 //! A handler counts requests in flight with a [`Gauge`] and notes what it
-//! saw (a path, a header, an arrival time) in a [`Recorder`].
+//! saw (a path, a header, an arrival time) in a [`Recorder`]; [`host`] is
+//! `{host}` in the name of a file saved from a `FaultServer`.
 
 mod records;
 mod run;

@@ -7,6 +7,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use crate::fault_server::FaultServer;
+
 /// An axum app served on 127.0.0.1:0 from a thread with its own runtime,
 /// so tests may block while the binary runs. Stops when dropped.
 pub struct AppServer {
@@ -172,4 +174,13 @@ where
             .unwrap();
         rt.block_on(make());
     });
+}
+
+/// What `{host}` becomes for a fault server's URLs in a saved file's name
+/// (`-o`): `127.0.0.1_PORT`.
+pub fn host(server: &FaultServer) -> String {
+    server
+        .url("")
+        .trim_start_matches("http://")
+        .replace(':', "_")
 }
