@@ -15,11 +15,11 @@ use crate::support::*;
 /// What a throttling host saw.
 #[derive(Default)]
 struct Seen {
-    in_flight: AtomicUsize,
+    in_flight: Gauge,
     ok: AtomicUsize,
     throttled: AtomicUsize,
     /// When each request arrived.
-    arrivals: Mutex<Vec<Instant>>,
+    arrivals: Recorder<Instant>,
 }
 
 impl Seen {
@@ -30,7 +30,7 @@ impl Seen {
 
     /// Requests per second between the first and the last arrival.
     fn rate(&self) -> f64 {
-        let a = self.arrivals.lock().unwrap();
+        let a = self.arrivals.all();
         let span = a.last().unwrap().duration_since(a[0]).as_secs_f64();
         a.len() as f64 / span.max(1e-3)
     }
@@ -46,18 +46,16 @@ fn throttling_host(k: usize, delay: Duration) -> (AppServer, Arc<Seen>) {
         get(move || {
             let s = s.clone();
             async move {
-                s.arrivals.lock().unwrap().push(Instant::now());
-                let now = s.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                let response = if k > 0 && now > k {
+                s.arrivals.push(Instant::now());
+                let in_flight = s.in_flight.enter();
+                if k > 0 && in_flight.now > k {
                     s.throttled.fetch_add(1, Ordering::SeqCst);
                     StatusCode::TOO_MANY_REQUESTS
                 } else {
                     tokio::time::sleep(delay).await;
                     s.ok.fetch_add(1, Ordering::SeqCst);
                     StatusCode::OK
-                };
-                s.in_flight.fetch_sub(1, Ordering::SeqCst);
-                response
+                }
             }
         }),
     );
@@ -140,7 +138,7 @@ fn an_unthrottled_host_keeps_its_speed_beside_a_throttled_one() {
 
 #[test]
 fn retry_after_pauses_the_whole_host() {
-    let arrivals = Arc::new(Mutex::new(Vec::<Instant>::new()));
+    let arrivals = Recorder::default();
     let refused_at = Arc::new(Mutex::new(None::<Instant>));
     let (a, r) = (arrivals.clone(), refused_at.clone());
     let app = Router::new().route(
@@ -148,11 +146,7 @@ fn retry_after_pauses_the_whole_host() {
         get(move || {
             let (a, r) = (a.clone(), r.clone());
             async move {
-                let n = {
-                    let mut a = a.lock().unwrap();
-                    a.push(Instant::now());
-                    a.len()
-                };
+                let n = a.push(Instant::now());
                 if n == 1 {
                     *r.lock().unwrap() = Some(Instant::now());
                     let mut resp: Response = StatusCode::TOO_MANY_REQUESTS.into_response();
@@ -172,7 +166,7 @@ fn retry_after_pauses_the_whole_host() {
         .run();
     assert_eq!(out.status, Some(0), "{}", out.stderr);
     let t = refused_at.lock().unwrap().expect("one 429");
-    let arrivals = arrivals.lock().unwrap();
+    let arrivals = arrivals.all();
     // The host's limit starts at 2: one more request may have been sent
     // together with the refused one. Nothing starts for the next second.
     let early: Vec<f64> = arrivals

@@ -8,7 +8,6 @@
 use std::net::SocketAddr;
 use std::process::Output;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -17,7 +16,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::support::on_own_thread;
-use crate::support::{AppServer, kind, records};
+use crate::support::{AppServer, Gauge, kind, records};
 
 /// URLs per run: more than `-c`, so connections are reused too.
 const URLS: usize = 900;
@@ -26,24 +25,21 @@ const WARNING: &str = "-c 600 needs ~";
 
 /// A server that answers every request after `delay`, so that many
 /// requests are in flight at once, and counts the most it saw at once.
-fn slow_server(delay: Duration) -> (AppServer, Arc<AtomicUsize>) {
+fn slow_server(delay: Duration) -> (AppServer, Arc<Gauge>) {
     // The server lives in this process: give it room for 600 connections
     // whatever the soft limit the tests were started with.
     fanout::fdlimit::raise();
-    let now = Arc::new(AtomicUsize::new(0));
-    let peak = Arc::new(AtomicUsize::new(0));
-    let seen = peak.clone();
+    let gauge = Arc::new(Gauge::default());
+    let g = gauge.clone();
     let server = AppServer::start(Router::new().fallback(get(move || {
-        let (now, peak) = (now.clone(), peak.clone());
+        let g = g.clone();
         async move {
-            let n = now.fetch_add(1, Ordering::SeqCst) + 1;
-            peak.fetch_max(n, Ordering::SeqCst);
+            let _in = g.enter();
             tokio::time::sleep(delay).await;
-            now.fetch_sub(1, Ordering::SeqCst);
             "ok"
         }
     })));
-    (server, seen)
+    (server, gauge)
 }
 
 /// Runs the binary under `prlimit --nofile=LIMIT` with the URLs on stdin:
@@ -125,7 +121,7 @@ fn issue_own_limits_soft_limit_is_raised_to_the_hard_limit() {
     );
     assert_eq!(stats["concurrency"], 600);
     // More at once than a soft limit of 256 descriptors would allow.
-    let peak = peak.load(Ordering::SeqCst);
+    let peak = peak.peak();
     assert!(peak > 256, "at most {peak} requests were in flight at once");
 }
 

@@ -25,7 +25,7 @@ fn max_failures_stops_the_run_and_later_urls_never_start() {
     assert_eq!(run.status, Some(1));
     assert_eq!(run.records.len(), 2, "{:?}", run.records);
     assert!(run.records.iter().all(|r| kind(r) == "status"));
-    assert_eq!(*hits.lock().unwrap(), ["fail/0", "fail/1"]);
+    assert_eq!(hits.all(), ["fail/0", "fail/1"]);
     let stats: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
     assert_eq!(stats["stopped"], "max_failures");

@@ -2,8 +2,6 @@
 //! idempotency, filter keys, bad lines) and `--header-for`, against a real
 //! server that remembers every request it got.
 
-use std::sync::{Arc, Mutex};
-
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -38,12 +36,12 @@ impl Seen {
 /// URL, `/503` always answers 503, anything else 200.
 pub struct Echo {
     pub server: AppServer,
-    seen: Arc<Mutex<Vec<Seen>>>,
+    seen: Recorder<Seen>,
 }
 
 impl Echo {
     pub fn start() -> Echo {
-        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen = Recorder::default();
         let app = axum::Router::new()
             .fallback(answer)
             .with_state(seen.clone());
@@ -62,7 +60,7 @@ impl Echo {
     }
 
     pub fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
+        self.seen.all()
     }
 
     pub fn only(&self) -> Seen {
@@ -72,11 +70,11 @@ impl Echo {
     }
 }
 
-async fn answer(State(seen): State<Arc<Mutex<Vec<Seen>>>>, req: Request) -> Response {
+async fn answer(State(seen): State<Recorder<Seen>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap().to_vec();
     let path = parts.uri.path().to_owned();
-    seen.lock().unwrap().push(Seen {
+    seen.push(Seen {
         method: parts.method.to_string(),
         path: path.clone(),
         headers: parts.headers.clone(),

@@ -1,7 +1,6 @@
 //! --per-host and --rate against servers that count what they see.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -9,25 +8,6 @@ use axum::routing::get;
 use tokio::sync::watch;
 
 use crate::support::*;
-
-/// Counts requests in flight and the peak.
-#[derive(Default)]
-struct Gauge {
-    now: AtomicUsize,
-    peak: AtomicUsize,
-    total: AtomicUsize,
-}
-
-impl Gauge {
-    fn enter(&self) {
-        let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(n, Ordering::SeqCst);
-        self.total.fetch_add(1, Ordering::SeqCst);
-    }
-    fn leave(&self) {
-        self.now.fetch_sub(1, Ordering::SeqCst);
-    }
-}
 
 #[test]
 fn per_host_caps_one_host_while_another_proceeds() {
@@ -46,9 +26,8 @@ fn per_host_caps_one_host_while_another_proceeds() {
             let g = g.clone();
             let mut released = released.clone();
             async move {
-                g.enter();
+                let _in = g.enter();
                 let _ = released.wait_for(|r| *r).await;
-                g.leave();
                 "slow"
             }
         }),
@@ -61,9 +40,8 @@ fn per_host_caps_one_host_while_another_proceeds() {
             let g = g.clone();
             let release = release.clone();
             async move {
-                g.enter();
-                g.leave();
-                if g.total.load(Ordering::SeqCst) == N {
+                drop(g.enter());
+                if g.total() == N {
                     release.send_replace(true);
                 }
                 "fast"
@@ -85,10 +63,10 @@ fn per_host_caps_one_host_while_another_proceeds() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let peak = slow_gauge.peak.load(Ordering::SeqCst);
+    let peak = slow_gauge.peak();
     assert!((1..=2).contains(&peak), "{peak} in flight on the slow host");
-    assert_eq!(slow_gauge.total.load(Ordering::SeqCst), N);
-    assert!(fast_gauge.peak.load(Ordering::SeqCst) <= 2);
+    assert_eq!(slow_gauge.total(), N);
+    assert!(fast_gauge.peak() <= 2);
     assert_eq!(out.status, Some(0));
 }
 
@@ -101,9 +79,8 @@ fn concurrency_caps_everything_in_flight() {
         get(move || {
             let g = g.clone();
             async move {
-                g.enter();
+                let _in = g.enter();
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                g.leave();
                 "ok"
             }
         }),
@@ -111,27 +88,18 @@ fn concurrency_caps_everything_in_flight() {
     let urls: String = (0..40).map(|i| server.url(&format!("/{i}\n"))).collect();
     let out = fanout().args(["-c", "3"]).write_stdin(urls).run();
     assert_eq!(out.records.len(), 40);
-    assert_eq!(gauge.peak.load(Ordering::SeqCst), 3);
+    assert_eq!(gauge.peak(), 3);
 }
 
 #[test]
 fn rate_spaces_request_starts() {
-    let hits = Arc::new(Mutex::new(Vec::new()));
-    let seen = hits.clone();
-    let server = AppServer::start(Router::new().route(
-        "/{n}",
-        get(move || {
-            let seen = seen.clone();
-            async move {
-                seen.lock().unwrap().push(Instant::now());
-                "ok"
-            }
-        }),
-    ));
+    let hits = Recorder::default();
+    let app = Router::new().route("/{n}", get(|| async { "ok" }));
+    let server = AppServer::start(hits.around(app, |_| Instant::now()));
     let urls: String = (0..20).map(|i| server.url(&format!("/{i}\n"))).collect();
     let out = fanout().args(["--rate", "10"]).write_stdin(urls).run();
     assert_eq!(out.status, Some(0));
-    let hits = hits.lock().unwrap();
+    let hits = hits.all();
     assert_eq!(hits.len(), 20);
     // 20 starts at 10/s: 19 intervals of 100 ms, by the server's clock.
     let span = *hits.iter().max().unwrap() - *hits.iter().min().unwrap();
@@ -143,18 +111,12 @@ fn rate_spaces_request_starts() {
 
 #[test]
 fn retries_count_against_the_rate() {
-    let hits = Arc::new(Mutex::new(Vec::new()));
-    let seen = hits.clone();
-    let server = AppServer::start(Router::new().route(
+    let hits = Recorder::default();
+    let app = Router::new().route(
         "/down",
-        get(move || {
-            let seen = seen.clone();
-            async move {
-                seen.lock().unwrap().push(Instant::now());
-                axum::http::StatusCode::SERVICE_UNAVAILABLE
-            }
-        }),
-    ));
+        get(|| async { axum::http::StatusCode::SERVICE_UNAVAILABLE }),
+    );
+    let server = AppServer::start(hits.around(app, |_| Instant::now()));
     let out = run([
         "--rate",
         "600/m",
@@ -165,7 +127,7 @@ fn retries_count_against_the_rate() {
         &server.url("/down"),
     ]);
     assert_eq!(out.one()["attempts"], 5);
-    let hits = hits.lock().unwrap();
+    let hits = hits.all();
     let span = *hits.last().unwrap() - hits[0];
     assert!(span >= Duration::from_millis(360), "5 attempts in {span:?}");
 }

@@ -5,12 +5,12 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Redirect;
 use axum::routing::get;
 use nix::sys::signal::{Signal, kill};
@@ -190,52 +190,29 @@ fn retry_budget_caps_retries_across_the_run() {
 
 #[test]
 fn request_ids_are_fresh_per_attempt_and_match_the_record() {
-    let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-    let log = seen.clone();
     let flaky = Arc::new(AtomicUsize::new(0));
     let app = Router::new()
         .route(
             "/flaky",
-            get({
-                let log = log.clone();
-                move |h: HeaderMap| {
-                    let id = h["x-request-id"].to_str().unwrap().to_owned();
-                    log.lock().unwrap().push(("/flaky".into(), id));
-                    let n = flaky.fetch_add(1, Ordering::SeqCst);
-                    async move {
-                        if n == 0 {
-                            StatusCode::SERVICE_UNAVAILABLE
-                        } else {
-                            StatusCode::OK
-                        }
+            get(move || {
+                let n = flaky.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n == 0 {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        StatusCode::OK
                     }
                 }
             }),
         )
-        .route(
-            "/hop",
-            get({
-                let log = log.clone();
-                move |h: HeaderMap| {
-                    log.lock().unwrap().push((
-                        "/hop".into(),
-                        h["x-request-id"].to_str().unwrap().to_owned(),
-                    ));
-                    async { Redirect::temporary("/land") }
-                }
-            }),
-        )
-        .route(
-            "/land",
-            get(move |h: HeaderMap| {
-                log.lock().unwrap().push((
-                    "/land".into(),
-                    h["x-request-id"].to_str().unwrap().to_owned(),
-                ));
-                async { "landed" }
-            }),
-        );
-    let server = AppServer::start(app);
+        .route("/hop", get(|| async { Redirect::temporary("/land") }))
+        .route("/land", get(|| async { "landed" }));
+    // Each request's path and id.
+    let seen = Recorder::default();
+    let server = AppServer::start(seen.around(app, |req| {
+        let id = req.headers()["x-request-id"].to_str().unwrap();
+        (req.uri().path().to_owned(), id.to_owned())
+    }));
     let out = fanout()
         .args([
             "--request-id",
@@ -248,7 +225,7 @@ fn request_ids_are_fresh_per_attempt_and_match_the_record() {
         .run();
     assert_eq!(out.status, Some(1));
     let rs = out.records;
-    let seen = seen.lock().unwrap();
+    let seen = seen.all();
     let ids: Vec<&str> = seen.iter().map(|(_, id)| id.as_str()).collect();
     for id in &ids {
         let u = uuid::Uuid::parse_str(id).expect("a UUID");

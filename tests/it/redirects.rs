@@ -1,7 +1,5 @@
 //! Redirects: counting, limits, schemes, and credentials across hosts.
 
-use std::sync::{Arc, Mutex};
-
 use axum::Router;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Redirect;
@@ -9,18 +7,18 @@ use axum::routing::{any, get};
 
 use crate::support::*;
 
-type Seen = Arc<Mutex<Vec<(Method, HeaderMap)>>>;
+type Seen = Recorder<(Method, HeaderMap)>;
 
 /// A server whose `/land` records each request's method and headers.
 fn landing() -> (AppServer, Seen) {
-    let seen: Seen = Arc::default();
+    let seen: Seen = Recorder::default();
     let log = seen.clone();
     let app = Router::new().route(
         "/land",
         any(move |method: Method, headers: HeaderMap| {
             let log = log.clone();
             async move {
-                log.lock().unwrap().push((method, headers));
+                log.push((method, headers));
                 "landed"
             }
         }),
@@ -62,7 +60,7 @@ fn cross_host_redirect_drops_credentials() {
     assert_eq!(r["redirects"], 1);
     assert_eq!(r["final_url"], target.url("/land"));
     assert_eq!(r["url"], origin.url("/go"));
-    let seen = seen.lock().unwrap();
+    let seen = seen.all();
     let (_, headers) = &seen[0];
     assert!(
         headers.get(header::AUTHORIZATION).is_none(),
@@ -80,7 +78,7 @@ fn same_host_redirect_keeps_credentials() {
         .arg(format!("{}?next=1", target.url("/land")))
         .run();
     assert_eq!(out.status, Some(0));
-    let seen = seen.lock().unwrap();
+    let seen = seen.all();
     assert_eq!(seen[0].1[header::AUTHORIZATION], "Bearer s3cret");
     assert_eq!(seen[0].1[header::COOKIE], "session=abc");
 }

@@ -2,7 +2,6 @@
 //! system reads them (stopping early is `max_failures.rs`).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -16,21 +15,21 @@ use quick_xml::events::Event;
 use crate::support::*;
 
 /// `/ok/{x}` answers 200, `/fail/{x}` 500; every path asked is logged.
-pub(crate) fn app() -> (AppServer, Arc<Mutex<Vec<String>>>) {
-    let hits: Arc<Mutex<Vec<String>>> = Arc::default();
+pub(crate) fn app() -> (AppServer, Recorder<String>) {
+    let hits: Recorder<String> = Recorder::default();
     let (h1, h2) = (hits.clone(), hits.clone());
     let app = Router::new()
         .route(
             "/ok/{x}",
             get(move |UrlPath(x): UrlPath<String>| async move {
-                h1.lock().unwrap().push(format!("ok/{x}"));
+                h1.push(format!("ok/{x}"));
                 "ok"
             }),
         )
         .route(
             "/fail/{x}",
             get(move |UrlPath(x): UrlPath<String>| async move {
-                h2.lock().unwrap().push(format!("fail/{x}"));
+                h2.push(format!("fail/{x}"));
                 (StatusCode::INTERNAL_SERVER_ERROR, "no")
             }),
         );
@@ -275,7 +274,7 @@ fn an_unwritable_report_is_a_usage_error_before_any_request() {
         run.stderr
     );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(hits.lock().unwrap().is_empty(), "no request was made");
+    assert!(hits.all().is_empty(), "no request was made");
 }
 
 #[test]

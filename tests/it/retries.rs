@@ -1,6 +1,5 @@
 //! Retries: counts, what is and isn't retried, and `Retry-After`.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -121,18 +120,16 @@ fn post_is_retried_when_the_connection_was_refused() {
 
 /// A route that answers 429 with `Retry-After: <value>` once, then 200, and
 /// records when each request arrived.
-fn retry_after_app(value: &'static str) -> (AppServer, Arc<Mutex<Vec<Instant>>>) {
-    let hits = Arc::new(Mutex::new(Vec::new()));
+fn retry_after_app(value: &'static str) -> (AppServer, Recorder<Instant>) {
+    let hits = Recorder::default();
     let seen = hits.clone();
     let app = Router::new().route(
         "/limited",
         any(move || {
             let seen = seen.clone();
             async move {
-                let mut seen = seen.lock().unwrap();
-                seen.push(Instant::now());
                 let mut headers = HeaderMap::new();
-                if seen.len() == 1 {
+                if seen.push(Instant::now()) == 1 {
                     headers.insert("retry-after", value.parse().unwrap());
                     (StatusCode::TOO_MANY_REQUESTS, headers, "slow down")
                 } else {
@@ -154,7 +151,7 @@ fn retry_after_seconds_is_honoured_instead_of_backoff() {
     // The server's own clock: the retry came no sooner than asked (with a
     // little slack for clock granularity), although backoff alone would
     // have waited at most 1 ms.
-    let hits = hits.lock().unwrap();
+    let hits = hits.all();
     assert_eq!(hits.len(), 2);
     let gap = hits[1] - hits[0];
     assert!(
@@ -173,22 +170,20 @@ fn retry_after_longer_than_backoff_max_is_final() {
     assert_eq!(r["attempts"], 1);
     assert_eq!(r["status"], 429);
     assert_eq!(kind(r), "status");
-    assert_eq!(hits.lock().unwrap().len(), 1);
+    assert_eq!(hits.all().len(), 1);
 }
 
 #[test]
 fn retry_after_as_an_http_date_is_honoured() {
     // A date is whole seconds: ask for "now + 2s", which is 1-2 s away.
-    let app_hits = Arc::new(Mutex::new(Vec::new()));
+    let app_hits = Recorder::default();
     let seen = app_hits.clone();
     let app = Router::new().route(
         "/limited",
         any(move || {
             let seen = seen.clone();
             async move {
-                let mut seen = seen.lock().unwrap();
-                seen.push(Instant::now());
-                if seen.len() == 1 {
+                if seen.push(Instant::now()) == 1 {
                     let when = std::time::SystemTime::now() + Duration::from_secs(2);
                     let mut headers = HeaderMap::new();
                     headers.insert(
@@ -205,7 +200,7 @@ fn retry_after_as_an_http_date_is_honoured() {
     let server = AppServer::start(app);
     let out = run(["--backoff", "1ms", &server.url("/limited")]);
     assert_eq!(out.one()["attempts"], 2);
-    let hits = app_hits.lock().unwrap();
+    let hits = app_hits.all();
     assert!(
         hits[1] - hits[0] >= Duration::from_millis(900),
         "{:?}",

@@ -35,13 +35,6 @@ pub fn temps_under(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-pub fn host(server: &FaultServer) -> String {
-    server
-        .url("")
-        .trim_start_matches("http://")
-        .replace(':', "_")
-}
-
 pub fn dir_arg(d: &Path) -> String {
     d.to_str().unwrap().to_owned()
 }

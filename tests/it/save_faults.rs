@@ -14,13 +14,6 @@ use crate::fault_server::FaultServer;
 use crate::save::{files_under, temps_under};
 use crate::support::*;
 
-fn host(server: &FaultServer) -> String {
-    server
-        .url("")
-        .trim_start_matches("http://")
-        .replace(':', "_")
-}
-
 /// Waits until `cond` holds (or panics after 20 s): polling what the test
 /// observes, not a guess at how long something takes.
 fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {

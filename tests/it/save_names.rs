@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::fault_server::FaultServer;
-use crate::save::{dir_arg, files_under, host};
+use crate::save::{dir_arg, files_under};
 use crate::support::*;
 
 #[test]

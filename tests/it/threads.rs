@@ -3,7 +3,6 @@
 //! threads explicitly and spread the work so that every thread is busy.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -16,24 +15,21 @@ use crate::support::*;
 
 /// A server whose answer to `/N` takes N mod 7 ms, counting the requests
 /// in flight at once and the most it saw.
-fn counting_server() -> (AppServer, Arc<AtomicUsize>) {
-    let now = Arc::new(AtomicUsize::new(0));
-    let peak = Arc::new(AtomicUsize::new(0));
-    let seen = peak.clone();
+fn counting_server() -> (AppServer, Arc<Gauge>) {
+    let gauge = Arc::new(Gauge::default());
+    let g = gauge.clone();
     let server = AppServer::start(Router::new().route(
         "/{n}",
         get(move |Path(n): Path<u64>| {
-            let (now, peak) = (now.clone(), peak.clone());
+            let g = g.clone();
             async move {
-                let in_flight = now.fetch_add(1, Ordering::SeqCst) + 1;
-                peak.fetch_max(in_flight, Ordering::SeqCst);
+                let _in = g.enter();
                 tokio::time::sleep(Duration::from_millis(n % 7)).await;
-                now.fetch_sub(1, Ordering::SeqCst);
                 "ok"
             }
         }),
     ));
-    (server, seen)
+    (server, gauge)
 }
 
 fn list(server: &AppServer, n: usize) -> String {
@@ -55,7 +51,7 @@ fn c_holds_across_all_threads_and_every_url_gets_one_record() {
         .collect();
     seen.sort_unstable();
     assert_eq!(seen, (0..600).collect::<Vec<_>>(), "one record per URL");
-    assert_eq!(peak.load(Ordering::SeqCst), 6, "-c 6 across four threads");
+    assert_eq!(peak.peak(), 6, "-c 6 across four threads");
 }
 
 #[test]
