@@ -7,7 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 
 use crate::fault_server::FaultServer;
-use crate::save::{dir_arg, files_under, host};
+use crate::save::{dir_arg, files_under};
 use crate::support::*;
 
 /// Runs fanout with `umask` set in the child only (the test process's own
