@@ -1,5 +1,7 @@
 //! Integration tests: the real `fanout` binary against real servers on
 //! 127.0.0.1. No traffic leaves the machine.
+//!
+//! Modules that send signals (nix) are unix-only; the rest build on Windows.
 
 mod adaptive;
 mod answered;
@@ -13,6 +15,7 @@ mod faults;
 mod first_hour;
 mod health;
 mod input;
+#[cfg(unix)]
 mod interrupts;
 mod layers;
 mod limits;
@@ -24,6 +27,7 @@ mod per_line;
 mod pipes;
 mod politeness;
 mod properties;
+#[cfg(unix)]
 mod protection;
 mod redirects;
 mod regressions;
@@ -31,11 +35,14 @@ mod reports;
 mod retries;
 mod routing;
 mod save;
+#[cfg(unix)]
 mod save_faults;
 mod save_names;
 mod secrets;
+#[cfg(unix)]
 mod signals;
 mod support;
 mod terminal;
+#[cfg(unix)]
 mod threads;
 mod tls;

@@ -353,6 +353,7 @@ pub fn wait_with_limit(child: &mut Child, limit: Duration) -> Option<std::proces
 }
 
 /// The rest of a finished child's stdout.
+#[cfg_attr(not(unix), allow(dead_code))] // its callers send signals
 pub fn stdout_of(child: &mut Child) -> Vec<u8> {
     let mut out = Vec::new();
     child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
