@@ -1,13 +1,16 @@
 //! Integration tests: the real `fanout` binary against real servers on
 //! 127.0.0.1. No traffic leaves the machine.
 //!
-//! Modules that send signals (nix) are unix-only; the rest build on Windows.
+//! Modules that send signals (nix) or run shell scripts are unix-only, and
+//! those that need /proc, /dev/full, prlimit or util-linux `script` are
+//! Linux-only; the rest also run on macOS and Windows (ci.yml).
 
 mod adaptive;
 mod answered;
 mod cert_server;
 mod certs;
 mod checks;
+#[cfg(unix)]
 mod distributed;
 mod errors;
 mod fault_server;
@@ -18,12 +21,14 @@ mod input;
 #[cfg(unix)]
 mod interrupts;
 mod layers;
+#[cfg(target_os = "linux")]
 mod limits;
 mod lists;
 mod max_failures;
 mod mtls;
 mod output;
 mod per_line;
+#[cfg(target_os = "linux")]
 mod pipes;
 mod politeness;
 mod properties;
@@ -35,13 +40,14 @@ mod reports;
 mod retries;
 mod routing;
 mod save;
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 mod save_faults;
 mod save_names;
 mod secrets;
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 mod signals;
 mod support;
+#[cfg(target_os = "linux")]
 mod terminal;
 #[cfg(unix)]
 mod threads;

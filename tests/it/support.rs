@@ -353,7 +353,7 @@ pub fn wait_with_limit(child: &mut Child, limit: Duration) -> Option<std::proces
 }
 
 /// The rest of a finished child's stdout.
-#[cfg_attr(not(unix), allow(dead_code))] // its callers send signals
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its callers are Linux-only
 pub fn stdout_of(child: &mut Child) -> Vec<u8> {
     let mut out = Vec::new();
     child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
@@ -361,6 +361,7 @@ pub fn stdout_of(child: &mut Child) -> Vec<u8> {
 }
 
 /// The rest of a finished child's stderr.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its callers are Linux-only
 pub fn stderr_of(child: &mut Child) -> String {
     let mut err = String::new();
     child
@@ -373,6 +374,7 @@ pub fn stderr_of(child: &mut Child) -> String {
 }
 
 /// Spawns the binary with piped stdio.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its callers are Linux-only
 pub fn spawn(args: &[&str]) -> Child {
     fanout_std()
         .args(args)
