@@ -31,8 +31,13 @@
 # exit status 1.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
+# Windows runners hand over paths with backslashes; bash takes them with
+# forward slashes.
+script=${0//\\//}
+here=$(cd "$(dirname "$script")" && pwd)
 targets="$here/targets.txt"
+tmp=${RUNNER_TEMP:-${TMPDIR:-/tmp}}
+tmp=${tmp//\\//}
 
 fail() {
   echo "fanout install: $*" >&2
@@ -80,7 +85,7 @@ fi
 if [ -n "${FANOUT_INSTALL_DIR:-}" ]; then
   dest=$FANOUT_INSTALL_DIR
 else
-  dest=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/fanout-bin.XXXXXX")
+  dest=$(mktemp -d "$tmp/fanout-bin.XXXXXX")
 fi
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
@@ -88,7 +93,12 @@ dest=$(cd "$dest" && pwd)
 # Done: say where fanout is and put it on the job's PATH.
 installed() {
   if [ -n "${GITHUB_PATH:-}" ]; then
-    echo "$dest" >>"$GITHUB_PATH"
+    # The runner reads PATH entries as the OS writes them.
+    if command -v cygpath >/dev/null 2>&1; then
+      cygpath -w "$dest" >>"$GITHUB_PATH"
+    else
+      echo "$dest" >>"$GITHUB_PATH"
+    fi
   fi
   if [ -n "${GITHUB_OUTPUT:-}" ]; then
     echo "bin=$dest/fanout$exe" >>"$GITHUB_OUTPUT"
@@ -105,7 +115,7 @@ cargo_fallback() {
   command -v cargo >/dev/null 2>&1 || fail "$1, and cargo is not installed for the fallback"
   echo "fanout install: $1; building it with cargo install" >&2
   local root
-  root=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/fanout-cargo.XXXXXX")
+  root=$(mktemp -d "$tmp/fanout-cargo.XXXXXX")
   if [ "$version" = latest ]; then
     cargo install --locked --root "$root" fanout >&2 || fail "cargo install fanout failed"
   else
@@ -138,9 +148,11 @@ repo=${FANOUT_REPO:-}
 if [ -z "$base" ]; then
   if [ -z "$repo" ]; then
     # Under the Action: .../_actions/OWNER/NAME/REF
-    case ${GITHUB_ACTION_PATH:-} in
+    action_path=${GITHUB_ACTION_PATH:-}
+    action_path=${action_path//\\//}
+    case $action_path in
       */_actions/*/*/*)
-        repo=${GITHUB_ACTION_PATH#*/_actions/}
+        repo=${action_path#*/_actions/}
         repo=$(echo "$repo" | cut -d/ -f1-2)
         ;;
     esac
@@ -162,7 +174,7 @@ if [ -z "$base" ]; then
 fi
 
 asset="fanout-$version-$target.$archive"
-work=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/fanout-install.XXXXXX")
+work=$(mktemp -d "$tmp/fanout-install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # Copies or downloads one file of the release into $work.

@@ -16,10 +16,13 @@
 set -euo pipefail
 
 fanout=${FANOUT_BIN:-fanout}
+# Forward slashes: bash and a Windows fanout.exe both take them.
+tmp=${RUNNER_TEMP:-${TMPDIR:-/tmp}}
+tmp=${tmp//\\//}
 args=()
 if [ -n "${FANOUT_ARGS//[[:space:]]/}" ]; then
   # xargs splits and unquotes, and runs only printf.
-  split=$(mktemp "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/fanout-args.XXXXXX")
+  split=$(mktemp "$tmp/fanout-args.XXXXXX")
   if ! printf '%s\n' "$FANOUT_ARGS" | xargs printf '%s\0' >"$split" 2>/dev/null; then
     rm -f "$split"
     echo "fanout action: args: unmatched quote in: $FANOUT_ARGS" >&2
@@ -39,7 +42,7 @@ fi
 
 report=
 if [ "${FANOUT_SUMMARY:-false}" = true ]; then
-  report=$(mktemp "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/fanout-summary.XXXXXX")
+  report=$(mktemp "$tmp/fanout-summary.XXXXXX")
   args+=(--report "markdown=$report")
 fi
 

@@ -238,3 +238,56 @@ fn cargo_install_only_when_asked() {
     assert!(run.dest.join("fanout").exists());
     assert_eq!(run.github_path.trim(), run.dest.display().to_string());
 }
+
+#[test]
+fn by_default_the_archive_comes_from_the_actions_own_github_release() {
+    let Some(host) = host() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let stubs = stubs(dir.path());
+    let dest = dir.path().join("bin");
+    // As a Windows runner writes it; the repository is the action's.
+    let action = Path::new(r"D:\a\_actions\OWNER\fanout\v1.2.3");
+    let mut env = vec![
+        ("GITHUB_ACTION_PATH", action),
+        ("FANOUT_VERSION", Path::new("1.2.3")),
+        ("FANOUT_INSTALL_DIR", &dest),
+        ("RUNNER_TEMP", dir.path()),
+    ];
+    let out = script("install.sh", &[], &env, &stubs);
+    let base = "https://github.com/OWNER/fanout/releases/download/v1.2.3";
+    let asset = format!("fanout-1.2.3-{}.{}", host.target, host.archive);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "fanout install: cannot get {asset} from {base} (set cargo-fallback: true to build it with cargo install instead)\n"
+        )
+    );
+    // curl is a stub that fails: it was asked for the asset, nothing else.
+    let calls = stub_calls(&stubs);
+    assert_eq!(calls.lines().count(), 1, "{calls}");
+    assert!(calls.starts_with("curl -fsSL --retry 3 -o "), "{calls}");
+    assert!(
+        calls.trim_end().ends_with(&format!(" {base}/{asset}")),
+        "{calls}"
+    );
+
+    // latest: the release the latest-release page redirects to, no API.
+    std::fs::remove_file(stubs.join("called")).unwrap();
+    env[1] = ("FANOUT_VERSION", Path::new("latest"));
+    let out = script("install.sh", &[], &env, &stubs);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "fanout install: cannot find the latest release of OWNER/fanout\n"
+    );
+    let calls = stub_calls(&stubs);
+    assert_eq!(calls.lines().count(), 1, "{calls}");
+    assert!(
+        calls.contains(" -fsSLI ")
+            && calls
+                .trim_end()
+                .ends_with(" https://github.com/OWNER/fanout/releases/latest"),
+        "{calls}"
+    );
+}
