@@ -23,7 +23,9 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/fanout-save-bench.XXXXXX")
 nginx_pid=
 cleanup() {
-    [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
+    if [ -n "$nginx_pid" ]; then
+        kill "$nginx_pid" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
 }
 
 fn fanout_main() -> Exit {
+    #[cfg(unix)]
     ignore_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -69,7 +70,8 @@ fn fanout_main() -> Exit {
 /// A file-size limit (`ulimit -f`) would kill the process with SIGXFSZ in
 /// the middle of saving a body (`-o`), leaving its temporary file behind.
 /// Ignored, the write fails with `EFBIG` instead: a `save` error for that
-/// URL, like a full disk, and the run goes on.
+/// URL, like a full disk, and the run goes on. (Windows has no such signal.)
+#[cfg(unix)]
 fn ignore_file_size_signal() {
     // SAFETY: sets the disposition of one signal to SIG_IGN before any
     // other thread exists; no handler runs.

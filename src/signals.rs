@@ -1,5 +1,6 @@
-//! SIGINT and SIGTERM: a thread of their own that stops the run, and ends
-//! the process if it cannot finish within [`SIGNAL_GRACE`].
+//! SIGINT and SIGTERM (on Windows, Ctrl-C and closing the console): a
+//! thread of their own that stops the run, and ends the process if it
+//! cannot finish within [`SIGNAL_GRACE`].
 //!
 //! Apart from `stop.rs` because it is the one place that exits the process
 //! on its own, which only the binary should ask for.
@@ -20,7 +21,6 @@ use crate::stop::{Stop, StopReason};
 /// flight is cancelled at once — it exits with 130 or 143 without the
 /// records it could not write.
 pub fn stop_on_signals(stop: &Stop) -> io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
     let stop = stop.clone();
     let (ready, installed) = std::sync::mpsc::channel();
     std::thread::Builder::new()
@@ -34,19 +34,13 @@ pub fn stop_on_signals(stop: &Stop) -> io::Result<()> {
                 Err(e) => return drop(ready.send(Err(e))),
             };
             rt.block_on(async move {
-                let (mut int, mut term) = match (
-                    signal(SignalKind::interrupt()),
-                    signal(SignalKind::terminate()),
-                ) {
-                    (Ok(int), Ok(term)) => (int, term),
-                    (Err(e), _) | (_, Err(e)) => return drop(ready.send(Err(e))),
+                let mut signals = match Signals::new() {
+                    Ok(signals) => signals,
+                    Err(e) => return drop(ready.send(Err(e))),
                 };
                 let _ = ready.send(Ok(()));
                 // Whichever signal comes first decides the exit status.
-                let reason = tokio::select! {
-                    _ = int.recv() => StopReason::Interrupt,
-                    _ = term.recv() => StopReason::Terminate,
-                };
+                let reason = signals.recv().await;
                 stop.stop(reason);
                 let grace = tokio::time::sleep(SIGNAL_GRACE);
                 tokio::pin!(grace);
@@ -54,8 +48,7 @@ pub fn stop_on_signals(stop: &Stop) -> io::Result<()> {
                     // Signals are only drained; the grace period ending
                     // wins, unless the process has exited by then.
                     tokio::select! {
-                        _ = int.recv() => {}
-                        _ = term.recv() => {}
+                        _ = signals.recv() => {}
                         _ = &mut grace => break,
                     }
                 }
@@ -79,3 +72,57 @@ pub fn stop_on_signals(stop: &Stop) -> io::Result<()> {
 /// How long after a signal the process may take to write its last records
 /// before it exits regardless (see [`stop_on_signals`]).
 pub const SIGNAL_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The signals that stop a run: SIGINT and SIGTERM.
+#[cfg(unix)]
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn new() -> io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn recv(&mut self) -> StopReason {
+        tokio::select! {
+            _ = self.int.recv() => StopReason::Interrupt,
+            _ = self.term.recv() => StopReason::Terminate,
+        }
+    }
+}
+
+/// Windows has no SIGTERM: Ctrl-C (and Ctrl-Break) interrupts, closing the
+/// console window terminates.
+#[cfg(windows)]
+struct Signals {
+    ctrl_c: tokio::signal::windows::CtrlC,
+    ctrl_break: tokio::signal::windows::CtrlBreak,
+    close: tokio::signal::windows::CtrlClose,
+}
+
+#[cfg(windows)]
+impl Signals {
+    fn new() -> io::Result<Self> {
+        use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close};
+        Ok(Signals {
+            ctrl_c: ctrl_c()?,
+            ctrl_break: ctrl_break()?,
+            close: ctrl_close()?,
+        })
+    }
+
+    async fn recv(&mut self) -> StopReason {
+        tokio::select! {
+            _ = self.ctrl_c.recv() => StopReason::Interrupt,
+            _ = self.ctrl_break.recv() => StopReason::Interrupt,
+            _ = self.close.recv() => StopReason::Terminate,
+        }
+    }
+}

@@ -237,6 +237,7 @@ fn host_stats_in_the_summary_and_in_stats() {
 }
 
 #[test]
+#[cfg(unix)]
 fn metrics_show_the_adaptive_limit() {
     use crate::protection::{free_addr, metric, scrape};
     use nix::sys::signal::{Signal, kill};

@@ -286,6 +286,7 @@ fn checks_run_in_order_and_the_first_failure_is_reported() {
 }
 
 #[test]
+#[cfg(unix)]
 fn a_long_expect_jq_never_delays_a_signal() {
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;

@@ -39,6 +39,7 @@ fn count_urls(jsonl: &[u8]) -> BTreeMap<String, usize> {
 }
 
 /// GNU parallel (moreutils has a different `parallel`).
+#[cfg(target_os = "linux")]
 fn have_gnu_parallel() -> bool {
     Command::new("parallel")
         .arg("--version")
@@ -47,6 +48,7 @@ fn have_gnu_parallel() -> bool {
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn gnu_parallel_recipe_covers_the_list_once() {
     if !have_gnu_parallel() {
         // CI installs GNU parallel (.ci/run); elsewhere say why nothing ran.

@@ -95,6 +95,7 @@ fn issue_16_logs_to_a_file_are_not_coloured() {
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn issue_16_color_never_uncolours_logs_on_a_terminal() {
     let server = AppServer::start(Router::new().route("/ok", get(|| async { "fine" })));
     let screen = on_a_terminal(&[
@@ -293,6 +294,7 @@ fn issue_16_data_at_file_strips_newlines_like_curl() {
 
 /// Runs `fanout ARGS` with stdout and stderr on a pseudo-terminal and
 /// returns everything the terminal received.
+#[cfg(target_os = "linux")]
 fn on_a_terminal(args: &[&str]) -> String {
     let bin = assert_cmd::cargo::cargo_bin("fanout");
     let mut line = shell_quote(&bin.display().to_string());
@@ -309,6 +311,7 @@ fn on_a_terminal(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+#[cfg(target_os = "linux")]
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
@@ -338,6 +341,7 @@ fn issue_16_the_demo_includes_a_line_that_is_not_a_url() {
 
 /// The progress lines a terminal of `cols` columns received: the text
 /// between carriage returns and line clears, without colour codes.
+#[cfg(target_os = "linux")]
 fn progress_frames(screen: &str) -> Vec<String> {
     let plain = screen.replace("\x1b[2K", "\r");
     plain
@@ -348,6 +352,7 @@ fn progress_frames(screen: &str) -> Vec<String> {
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn issue_16_progress_counts_add_up_and_leave_a_column_free() {
     let server = AppServer::start(
         Router::new()

@@ -217,6 +217,7 @@ fn closed_stdout_ends_the_run_quietly() {
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn write_error_on_stdout_is_one_line_and_exit_2() {
     let server = AppServer::start(Router::new().route("/", get(|| async { "ok" })));
     let full = std::fs::OpenOptions::new()

@@ -2,14 +2,11 @@
 //! system reads them (stopping early is `max_failures.rs`).
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::Path as UrlPath;
 use axum::http::StatusCode;
 use axum::routing::get;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use quick_xml::events::Event;
 
 use crate::support::*;
@@ -278,7 +275,11 @@ fn an_unwritable_report_is_a_usage_error_before_any_request() {
 }
 
 #[test]
+#[cfg(unix)]
 fn reports_are_written_after_sigint() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::time::{Duration, Instant};
     let hang = RawServer::start(Raw::Hang);
     let dir = tempfile::tempdir().unwrap();
     let (xml, md) = (dir.path().join("r.xml"), dir.path().join("r.md"));

@@ -192,6 +192,7 @@ impl FaultServer {
 
     /// Waits until at least `n` requests have reached a route, or panics
     /// after `limit`.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its callers are Linux-only
     pub fn wait_for_requests(&self, n: usize, limit: Duration) {
         let start = Instant::now();
         let mut seen = self.log.seen.lock().unwrap();

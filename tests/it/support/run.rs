@@ -128,6 +128,7 @@ pub fn wait_with_limit(child: &mut Child, limit: Duration) -> Option<std::proces
 }
 
 /// The rest of a finished child's stdout.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its callers are Linux-only
 pub fn stdout_of(child: &mut Child) -> Vec<u8> {
     let mut out = Vec::new();
     child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
@@ -135,6 +136,7 @@ pub fn stdout_of(child: &mut Child) -> Vec<u8> {
 }
 
 /// The rest of a finished child's stderr.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its callers are Linux-only
 pub fn stderr_of(child: &mut Child) -> String {
     let mut err = String::new();
     child
@@ -147,6 +149,7 @@ pub fn stderr_of(child: &mut Child) -> String {
 }
 
 /// Spawns the binary with piped stdio.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // its callers are Linux-only
 pub fn spawn(args: &[&str]) -> Child {
     fanout_std()
         .args(args)
