@@ -42,6 +42,8 @@ const NOT_FANOUT: &[&str] = &[
     "--return",
     "--cleanup",
     "--array",
+    // docker in docs/install.md.
+    "--rm",
 ];
 
 /// Flags the contract names that this build does not have yet; the
