@@ -90,11 +90,18 @@ impl Fetcher<'_> {
                 }
                 None => None,
             };
-            let admission = match self.admit(key, t.held.take(), stop).await {
+            let left = self.config.retry.retries.saturating_sub(t.attempts);
+            let admission = match self.admit(key, left, t.held.take(), stop).await {
                 Admitted::Yes(a) => a,
                 Admitted::Stopped => return Ending::Cancelled,
                 Admitted::CircuitOpen => return Ending::CircuitOpen,
             };
+            if key.is_none() && self.gates.needs_host() {
+                // A host throttled while this URL waited for its slot:
+                // admission looks at hosts now, so wait again, for its own.
+                drop(admission);
+                continue;
+            }
             // The breaker is asked once admitted, just before the request:
             // a URL that waited may find its host's circuit open.
             if !self.breaker_passes(host, t) {

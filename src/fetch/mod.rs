@@ -258,17 +258,18 @@ pub(super) enum Admitted<'g> {
 impl Fetcher<'_> {
     /// Waits for admission through the gates — anew, or keeping `held`
     /// from the URL's last attempt — or for the run to stop, whichever
-    /// comes first.
+    /// comes first. `left`: the URL's attempts after this one.
     pub(super) async fn admit<'s>(
         &'s self,
         host: Option<&str>,
+        left: u32,
         held: Option<crate::gates::Admission<'s>>,
         stop: &Stop,
     ) -> Admitted<'s> {
         let admitted = async {
             match held {
-                Some(held) => self.gates.readmit_in(host, self.lane, held).await,
-                None => self.gates.admit_in(host, self.lane).await,
+                Some(held) => self.gates.readmit_in(host, self.lane, left, held).await,
+                None => self.gates.admit_in(host, self.lane, left).await,
             }
         };
         tokio::select! {

@@ -40,6 +40,13 @@ use crate::record::ErrorKind;
 /// Hosts kept once they are idle; past this, idle hosts are forgotten.
 pub const MAX_IDLE_HOSTS: usize = 10_000;
 
+/// When a paused host reopens, URLs waiting for it go in groups this far
+/// apart, fewest attempts left first, each at a random moment within its
+/// group: the host is not met by a burst the moment it reopens, and the
+/// URLs closest to giving up get the first chance (the first answers after
+/// a pause are the likeliest to be accepted).
+pub const REOPEN_STEP: Duration = Duration::from_millis(20);
+
 /// What an attempt's outcome says about congestion at its host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
@@ -83,10 +90,23 @@ struct State {
     aimd: Option<Aimd>,
     in_flight: u32,
     paused_until: Option<Instant>,
+    /// After a pause: how many may be in flight while the host reopens —
+    /// 1, then one more per accepted answer, until the limit is reached
+    /// (`None`). A host that reopens to a burst would answer 429 again.
+    reopening: Option<u32>,
     /// Attempts started, for the busiest hosts in metrics.
     requests: u64,
     /// 429 and 503 answers, for the summary's hint.
     throttled: u64,
+}
+
+impl State {
+    /// Whether another request may start: under the adaptive limit, and
+    /// under the reopening one after a pause.
+    fn has_room(&self) -> bool {
+        let limit = self.aimd.as_ref().map_or(u32::MAX, Aimd::limit);
+        self.in_flight < limit.min(self.reopening.unwrap_or(u32::MAX))
+    }
 }
 
 /// The adaptive limits and pauses of all hosts of a run.
@@ -156,6 +176,7 @@ impl Adaptive {
                         aimd: (self.mode == Adapt::Always).then(|| Aimd::new(self.max)),
                         in_flight: 0,
                         paused_until: None,
+                        reopening: None,
                         requests: 0,
                         throttled: 0,
                     }),
@@ -167,7 +188,18 @@ impl Adaptive {
 
     /// Waits until `key` is not paused and has a free permit, and takes it.
     pub async fn acquire(&self, key: &str) -> HostPermit<'_> {
+        self.acquire_with(key, 0).await
+    }
+
+    /// [`Adaptive::acquire`] for a URL with `left` attempts after this one:
+    /// after a pause it goes `left` [`REOPEN_STEP`]s later than a URL on
+    /// its last attempt.
+    pub async fn acquire_with(&self, key: &str, left: u32) -> HostPermit<'_> {
         let host = self.host(key);
+        let step = REOPEN_STEP.as_micros() as u64;
+        let stagger = Duration::from_micros(
+            step.saturating_mul(u64::from(left.min(100))) + rand::random_range(0..step),
+        );
         loop {
             let changed = host.changed.notified();
             tokio::pin!(changed);
@@ -176,10 +208,9 @@ impl Adaptive {
             let pause = {
                 let mut st = lock(&host.state);
                 match st.paused_until {
-                    Some(until) if Instant::now() < until => Some(until),
+                    Some(until) if Instant::now() < until + stagger => Some(until),
                     _ => {
-                        st.paused_until = None;
-                        if st.aimd.as_ref().is_none_or(|a| st.in_flight < a.limit()) {
+                        if st.has_room() {
                             st.in_flight += 1;
                             st.requests += 1;
                             let epoch = st.aimd.as_ref().map_or(0, Aimd::epoch);
@@ -197,9 +228,10 @@ impl Adaptive {
             };
             match pause {
                 Some(until) => {
-                    // Whichever first: the pause ends, or something changed.
+                    // Whichever first: the pause ends (for this URL's group),
+                    // or something changed.
                     tokio::select! {
-                        () = tokio::time::sleep_until(until) => {}
+                        () = tokio::time::sleep_until(until + stagger) => {}
                         () = &mut changed => {}
                     }
                 }
@@ -213,10 +245,9 @@ impl Adaptive {
         let host = self.host(key);
         let mut st = lock(&host.state);
         let paused = st.paused_until.is_some_and(|until| Instant::now() < until);
-        if paused || st.aimd.as_ref().is_some_and(|a| st.in_flight >= a.limit()) {
+        if paused || !st.has_room() {
             return None;
         }
-        st.paused_until = None;
         st.in_flight += 1;
         st.requests += 1;
         let epoch = st.aimd.as_ref().map_or(0, Aimd::epoch);
@@ -272,6 +303,9 @@ impl Adaptive {
         if let Some(wait) = retry_after {
             let until = Instant::now() + wait.min(self.pause_max);
             st.paused_until = Some(st.paused_until.map_or(until, |u| u.max(until)));
+            if st.aimd.is_some() {
+                st.reopening = Some(1);
+            }
         }
     }
 
@@ -333,6 +367,8 @@ impl HostPermit<'_> {
             Signal::Success => {
                 if let Some(aimd) = st.aimd.as_mut() {
                     aimd.success();
+                    let limit = aimd.limit();
+                    st.reopening = st.reopening.map(|n| n + 1).filter(|n| *n < limit);
                 }
             }
             Signal::Throttled(retry_after) => {
@@ -415,7 +451,9 @@ mod tests {
             .await
             .done(Signal::Throttled(Some(Duration::from_secs(1))));
         let _next = a.acquire(H).await;
-        assert_eq!(start.elapsed(), Duration::from_secs(1));
+        // After the pause, within the first reopening group.
+        let waited = start.elapsed() - Duration::from_secs(1);
+        assert!(waited < REOPEN_STEP, "{waited:?}");
         // Another host is not paused.
         let t = Instant::now();
         let _other = a.acquire("other:80").await;
@@ -427,7 +465,56 @@ mod tests {
             .done(Signal::Throttled(Some(Duration::from_secs(3600))));
         let t = Instant::now();
         let _after = a.acquire(H).await;
-        assert_eq!(t.elapsed(), Duration::from_secs(2));
+        let waited = t.elapsed() - Duration::from_secs(2);
+        assert!(waited < REOPEN_STEP, "{waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_host_reopens_fewest_attempts_left_first_one_request_at_a_time() {
+        let a = Adaptive::new(Adapt::Always, 64, Duration::from_secs(10));
+        for _ in 0..30 {
+            a.acquire(H).await.done(Signal::Success);
+        }
+        assert_eq!(a.limit_of(H), Some(32));
+        a.acquire(H)
+            .await
+            .done(Signal::Throttled(Some(Duration::from_secs(1))));
+        let start = Instant::now();
+        // Three URLs wait: with 2, 0 and 1 attempts left.
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let wait = |left: u32| {
+            let (a, order) = (&a, order.clone());
+            async move {
+                let permit = a.acquire_with(H, left).await;
+                let at = start.elapsed();
+                lock(&order).push((left, at));
+                // Each answer comes back 1 ms later, accepted.
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                permit.done(Signal::Success);
+            }
+        };
+        futures::future::join3(wait(2), wait(0), wait(1)).await;
+        let order = lock(&order).clone();
+        let lefts: Vec<u32> = order.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lefts, [0, 1, 2], "fewest attempts left first");
+        for (left, at) in order {
+            let group = Duration::from_secs(1) + REOPEN_STEP * left;
+            assert!(at >= group && at < group + REOPEN_STEP, "{left}: {at:?}");
+        }
+        // Reopening: one in flight at first, one more per accepted answer.
+        a.acquire(H)
+            .await
+            .done(Signal::Throttled(Some(Duration::from_secs(1))));
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let first = a.acquire(H).await;
+        let mut second = Box::pin(a.acquire(H));
+        assert!(
+            futures::poll!(second.as_mut()).is_pending(),
+            "one at a time"
+        );
+        first.done(Signal::Success);
+        let _second = second.await;
+        let _third = a.acquire(H).await;
     }
 
     #[test]
@@ -497,7 +584,8 @@ mod tests {
         assert_eq!(a.limit_of(H), None);
         let start = Instant::now();
         let p = a.acquire(H).await;
-        assert_eq!(start.elapsed(), Duration::from_secs(1), "paused");
+        let waited = start.elapsed() - Duration::from_secs(1);
+        assert!(waited < REOPEN_STEP, "paused: {waited:?}");
         p.done(Signal::Throttled(None));
         let _more: Vec<_> = futures::future::join_all((0..100).map(|_| a.acquire(H))).await;
         assert_eq!(a.limit_of(H), None, "never limited");

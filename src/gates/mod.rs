@@ -212,19 +212,27 @@ impl Gates {
     /// Waits for `host`'s permit (with `--per-host`), then a slot. `None`
     /// when `host`'s circuit opened meanwhile: the URL is not requested.
     pub async fn admit(&self, host: Option<&str>) -> Option<Admission<'_>> {
-        self.admit_in(host, None).await
+        self.admit_in(host, None, 0).await
     }
 
     /// [`Gates::admit`] for the fetch thread of `lane` (`--threads`): the
-    /// slot is taken from that thread's share.
-    pub async fn admit_in(&self, host: Option<&str>, lane: Option<usize>) -> Option<Admission<'_>> {
+    /// slot is taken from that thread's share. `left`: the URL's attempts
+    /// after this one (after a host's pause, fewest go first).
+    pub async fn admit_in(
+        &self,
+        host: Option<&str>,
+        lane: Option<usize>,
+        left: u32,
+    ) -> Option<Admission<'_>> {
         let admit = async {
             let host_permit = match (&self.per_host, host) {
                 (Some(limits), Some(host)) => Some(limits.acquire(host).await),
                 _ => None,
             };
             let adaptive = match host {
-                Some(host) if self.adaptive.active() => Some(self.adaptive.acquire(host).await),
+                Some(host) if self.adaptive.active() => {
+                    Some(self.adaptive.acquire_with(host, left).await)
+                }
                 _ => None,
             };
             let lane = match lane.and_then(|i| self.lanes.get(i)) {
@@ -268,6 +276,7 @@ impl Gates {
         &'g self,
         host: Option<&str>,
         lane: Option<usize>,
+        left: u32,
         mut held: Admission<'g>,
     ) -> Option<Admission<'g>> {
         match host {
@@ -278,7 +287,7 @@ impl Gates {
                 }
                 None => {
                     drop(held);
-                    self.admit_in(Some(host), lane).await
+                    self.admit_in(Some(host), lane, left).await
                 }
             },
             _ => Some(held),
@@ -353,14 +362,14 @@ mod tests {
         config.limits.threads = NonZeroUsize::new(2).unwrap();
         let gates = Gates::new(&config);
         assert_eq!(gates.threads(), 2);
-        let _a = gates.admit_in(None, Some(1)).await.unwrap();
-        let mut second = Box::pin(gates.admit_in(None, Some(1)));
+        let _a = gates.admit_in(None, Some(1), 0).await.unwrap();
+        let mut second = Box::pin(gates.admit_in(None, Some(1), 0));
         assert!(
             futures::poll!(second.as_mut()).is_pending(),
             "lane 1 has 1 slot"
         );
-        let b = gates.admit_in(None, Some(0)).await.unwrap();
-        let _c = gates.admit_in(None, Some(0)).await.unwrap();
+        let b = gates.admit_in(None, Some(0), 0).await.unwrap();
+        let _c = gates.admit_in(None, Some(0), 0).await.unwrap();
         assert_eq!(gates.in_flight(), 3);
         // Lane 1 stays full; once lane 0 frees a slot, the waiting URL
         // borrows it, after a while.

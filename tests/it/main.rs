@@ -58,4 +58,5 @@ mod support;
 mod terminal;
 #[cfg(unix)]
 mod threads;
+mod throttle;
 mod tls;
