@@ -30,6 +30,7 @@ pub mod breaker;
 pub mod budget;
 pub mod per_host;
 pub mod rate;
+pub mod signal;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -185,3 +185,25 @@ fn issue_22_pacing_is_not_latency() {
         assert!(ms < 400.0, "{r}");
     }
 }
+
+/// A final failure after retries says how many attempts were made.
+#[test]
+fn issue_22_a_failure_after_retries_says_how_many_attempts() {
+    let app = AppServer::start(
+        Router::new().route("/{n}", get(|| async { StatusCode::SERVICE_UNAVAILABLE })),
+    );
+    let message = |retries: &str| {
+        let out = fanout()
+            .args(["-q", "--backoff", "1ms", "-r", retries, &app.url("/x")])
+            .run();
+        out.one()["error"]["message"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(
+        message("2"),
+        "status 503 is not accepted (--accept 200-299), after 3 attempts"
+    );
+    assert_eq!(
+        message("0"),
+        "status 503 is not accepted (--accept 200-299)"
+    );
+}
