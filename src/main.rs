@@ -32,6 +32,8 @@ fn fanout_main() -> Exit {
     if let Some(what) = cli.output.generate {
         return match fanout::cli::generate(what, &mut io::stdout().lock()) {
             Ok(()) => Exit::Success,
+            // The reader went away (`| head`): not an error.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
             Err(e) => Exit::usage(&format!("cannot write to stdout: {e}")),
         };
     }

@@ -137,8 +137,11 @@ pub fn generate(what: Generate, out: &mut dyn std::io::Write) -> std::io::Result
         Generate::Man => return clap_mangen::Man::new(cmd).render(out),
         Generate::Reference => return reference::write(cmd, out),
     };
-    clap_complete::generate(shell, &mut cmd, "fanout", out);
-    Ok(())
+    // clap_complete panics when a write fails (`| head`): it writes into
+    // memory here, and the one write that can fail is ours.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "fanout", &mut script);
+    out.write_all(&script)
 }
 
 /// What the command line resolves to: the run's settings, its input, and

@@ -209,3 +209,28 @@ fn a_gzip_bomb_is_cut_at_max_body_after_decoding() {
     assert_eq!((kind(&rs[0]), &rs[0]["bytes"]), ("ok", &4096.into()));
     assert_eq!((kind(&rs[1]), &rs[1]["bytes"]), ("too_large", &4096.into()));
 }
+
+/// `fanout --generate … | head -1`: a reader that is gone before the
+/// script is written ends it quietly, exit 0, not with a panic.
+#[test]
+fn generated_scripts_to_a_closed_pipe_end_quietly() {
+    for what in [
+        "complete-bash",
+        "complete-zsh",
+        "complete-fish",
+        "man",
+        "reference",
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = fanout_std()
+            .args(["--generate", what])
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{what}: {err}");
+    }
+}
