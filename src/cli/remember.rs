@@ -45,7 +45,7 @@ pub struct RememberArgs {
     /// With --skip-ok: skip only records that started within DUR (e.g. 1d)
     ///
     /// Records without `started_at` are too old.
-    #[arg(long, value_name = "DUR", value_parser = parse::duration, requires = "skip_ok")]
+    #[arg(long, value_name = "DUR", value_parser = parse::duration)]
     pub max_age: Option<Dur>,
 
     /// Conditional requests from FILE's records (ETag, Last-Modified)
@@ -97,6 +97,9 @@ impl RememberArgs {
     pub(super) fn resolve(self, skip_done: Option<&Path>) -> anyhow::Result<(Remember, Skips)> {
         if self.fail_on == FailOnArg::New && self.baseline.is_none() {
             bail!("--fail-on new needs --baseline FILE: new failures are new against it");
+        }
+        if self.max_age.is_some() && self.skip_ok.is_none() {
+            bail!("--max-age needs --skip-ok FILE: it says which of its successes are recent");
         }
         let mut files = Files::default();
         // What each file must keep: the flags that read it say.
