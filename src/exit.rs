@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use crate::config::FailOn;
 use crate::observe::Summary;
 use crate::stop::StopReason;
 
@@ -27,6 +28,8 @@ pub struct Report {
     pub reports_failed: bool,
     /// `--stats` could not be written (already said on stderr).
     pub stats_failed: bool,
+    /// `--fail-on`: which records that are not ok fail the run.
+    pub fail_on: FailOn,
 }
 
 /// The process's exit status, as the README documents it.
@@ -73,8 +76,18 @@ impl Report {
             // one.
             _ if self.reports_failed || self.stats_failed => Exit::Usage,
             Some(_) => Exit::Failure,
-            None if self.summary.failed > 0 => Exit::Failure,
+            None if self.failures() > 0 => Exit::Failure,
             None => Exit::Success,
+        }
+    }
+
+    /// The records that fail the run, as `--fail-on` counts them (the
+    /// rule itself is `FailOn::fails`, record by record, which the summary
+    /// applied as it counted).
+    fn failures(&self) -> u64 {
+        match self.fail_on {
+            FailOn::Any => self.summary.failed,
+            FailOn::New => self.summary.new_failed,
         }
     }
 }
@@ -184,6 +197,7 @@ mod tests {
             input_error: None,
             reports_failed: false,
             stats_failed: false,
+            fail_on: FailOn::Any,
         }
     }
 
@@ -213,6 +227,20 @@ mod tests {
             r.stats_failed = true;
             assert_eq!(r.exit(), Exit::Interrupted, "a signal says more");
         }
+    }
+
+    #[test]
+    fn fail_on_new_fails_only_on_new_failures() {
+        let mut r = report(3, 2, None);
+        r.fail_on = FailOn::New;
+        assert_eq!(r.exit(), Exit::Success, "old failures do not fail the run");
+        r.summary.new_failed = 1;
+        assert_eq!(r.exit(), Exit::Failure);
+        let mut r = report(3, 0, Some(StopReason::Deadline));
+        r.fail_on = FailOn::New;
+        assert_eq!(r.exit(), Exit::Failure, "the deadline as always");
+        r.summary.stopped = Some(StopReason::Interrupt);
+        assert_eq!(r.exit(), Exit::Interrupted);
     }
 
     #[test]

@@ -126,6 +126,19 @@ impl Judge {
         }
     }
 
+    /// The verdict on a 304 answer to a conditional request
+    /// (`--revalidate`): `ok` whatever `--accept` says, since it confirms
+    /// the copy held.
+    pub fn not_modified(&self) -> Verdict {
+        Verdict {
+            error: None,
+            transient: false,
+            maybe_sent: true,
+            retry_after: None,
+            health: Health::Answered,
+        }
+    }
+
     /// The message of a `status` record.
     pub fn status_message(&self, code: u16) -> String {
         format!("status {code} is not accepted (--accept {})", self.accept)
@@ -229,6 +242,14 @@ mod tests {
         assert_eq!(v.error, Some(ErrorKind::Dns));
         assert!(!v.transient);
         assert_eq!(v.health, Health::Failed);
+    }
+
+    #[test]
+    fn a_confirming_304_is_ok_whatever_accept_says() {
+        assert_eq!(status(304).error, Some(ErrorKind::Status));
+        let v = judge().not_modified();
+        assert!(v.is_ok() && !v.transient);
+        assert_eq!(v.health, Health::Answered);
     }
 
     #[test]

@@ -11,8 +11,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 mod answered;
+mod remember;
 
 pub use self::answered::{Cert, Headers, Timings, utc};
+pub use self::remember::{Change, Digest, Stamp};
 
 /// Why a URL is not `ok`. The `kind` string is stable; messages may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -183,10 +185,22 @@ pub struct Record {
     /// (`null` without a response).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headers: Option<Option<Headers>>,
+    /// With `--timestamps` (or `--skip-ok`): when the first attempt started
+    /// (`null` without a request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Option<Stamp>>,
+    /// With `--hash`: the SHA-256 of the decoded body read whole (`null`
+    /// when none was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Option<Digest>>,
     /// With `-o`: the path the body was saved to (`null` when nothing was
     /// saved). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saved_to: Option<Option<String>>,
+    /// With `--baseline`: how the record compares with the baseline's
+    /// (`null` for a cancelled record).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<Option<Change>>,
     /// With `--body`: the body as UTF-8 text, or base64 (see
     /// `body_encoding`); `null` when none was read.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -219,7 +233,10 @@ impl Record {
             timings: None,
             tls: None,
             headers: None,
+            started_at: None,
+            sha256: None,
             saved_to: None,
+            change: None,
             body: None,
             body_encoding: None,
         }

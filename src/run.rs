@@ -172,6 +172,7 @@ pub async fn run(
         input_error: input_end.error,
         reports_failed: reports.failed(),
         stats_failed: false,
+        fail_on: config.remember.fail_on,
     })
 }
 

@@ -1,5 +1,5 @@
 //! The "Input" group: where URLs come from and which are kept (`-i`,
-//! `--shard`, `--skip-done`, `--dedup`). It resolves into the run's
+//! `--shard`, `--skip-done`, `--dedup`; `--skip-ok` is in `remember.rs`). It resolves into the run's
 //! [`Input`], not into a `Config` group: the input is consumed by the run,
 //! the configuration only read.
 
@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 
+use super::remember::Skips;
 use crate::exit::NO_URLS;
-use crate::input::{Input, Shard, load_done};
+use crate::input::{Input, Shard};
 
 /// `--help` heading "Input": URL sources and filters.
 #[derive(Debug, Args)]
@@ -44,8 +45,14 @@ pub struct InputArgs {
 impl InputArgs {
     /// The input sources and filters, in the documented order: the URL
     /// arguments, then each `-i`, then stdin when neither is given. `jsonl`:
-    /// lines are `--input-format jsonl` request objects.
-    pub(super) fn resolve(self, urls: Vec<String>, jsonl: bool) -> anyhow::Result<Input> {
+    /// lines are `--input-format jsonl` request objects. `skips`: what
+    /// `--skip-done` and `--skip-ok` read (`remember.rs` reads the files).
+    pub(super) fn resolve(
+        self,
+        urls: Vec<String>,
+        jsonl: bool,
+        skips: Skips,
+    ) -> anyhow::Result<Input> {
         use std::io::IsTerminal;
         let mut input = Input::new();
         if jsonl {
@@ -57,13 +64,11 @@ impl InputArgs {
         if self.dedup {
             input.dedup();
         }
-        if let Some(path) = &self.skip_done {
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("cannot read --skip-done {}", path.display()))?;
-            let done = load_done(std::io::BufReader::new(file))
-                .with_context(|| format!("cannot read --skip-done {}", path.display()))?;
-            warn_unreadable(path, &done.unreadable, done.lines);
-            input.skip_done(done.hashes);
+        if let Some(done) = skips.done {
+            input.skip_done(done);
+        }
+        if let Some(ok) = skips.ok {
+            input.skip_ok(ok);
         }
         let from_args = !urls.is_empty();
         input.push_lines(urls);
@@ -84,22 +89,4 @@ impl InputArgs {
         }
         Ok(input)
     }
-}
-
-/// Tells the user about lines of a `--skip-done` file that are not records;
-/// a torn last line is what a crash mid-write leaves, so it is expected.
-fn warn_unreadable(path: &std::path::Path, lines: &[u64], total: u64) {
-    let Some(&first) = lines.first() else { return };
-    let what = if lines.len() == 1 && first == total {
-        format!("ignoring a torn last line (line {first})")
-    } else {
-        format!(
-            "ignoring {} lines that are not records (first: line {first})",
-            lines.len()
-        )
-    };
-    crate::exit::say(&format!(
-        "warning: --skip-done {}: {what}; those URLs will run again",
-        path.display()
-    ));
 }

@@ -15,6 +15,7 @@
 //! | `output.rs` | [`OutputArgs`] | Output | [`Config::output`], [`Finish`] |
 //! | `verdicts.rs` | [`VerdictArgs`] | CI verdicts | [`Config::verdicts`] |
 //! | `save.rs` | [`SaveArgs`] | Saving bodies | [`Config::save`] |
+//! | `remember.rs` | [`RememberArgs`] | Runs that remember | [`Config::remember`], the input's skips |
 //!
 //! [`Cli::into_config`] calls each group's `resolve` and returns a finished
 //! [`Config`] (`-c` already fitted to the open-file limit), the [`Input`]
@@ -32,6 +33,7 @@ mod output;
 mod parse;
 mod protection;
 mod reference;
+mod remember;
 mod request;
 mod retry;
 mod routing;
@@ -52,6 +54,7 @@ pub use self::inspect::InspectArgs;
 pub use self::limits::LimitsArgs;
 pub use self::output::{ColorArg, FormatArg, OutputArgs, use_color};
 pub use self::protection::ProtectionArgs;
+pub use self::remember::{FailOnArg, RememberArgs};
 pub use self::request::{InputFormat, RequestArgs};
 pub use self::retry::RetryArgs;
 pub use self::save::SaveArgs;
@@ -108,6 +111,9 @@ pub struct Cli {
 
     #[command(flatten, next_help_heading = "Saving bodies")]
     pub save: SaveArgs,
+
+    #[command(flatten, next_help_heading = "Runs that remember")]
+    pub remember: RememberArgs,
 }
 
 /// `--generate`.
@@ -169,7 +175,8 @@ impl Cli {
         let (output, finish) = self.output.resolve()?;
         let verdicts = self.verdicts.resolve()?;
         let save = self.save.resolve()?;
-        let input = self.input.resolve(self.urls, request.per_line)?;
+        let (remember, skips) = self.remember.resolve(self.input.skip_done.as_deref())?;
+        let input = self.input.resolve(self.urls, request.per_line, skips)?;
         let config = Config {
             // Last, with the input files open, so they count.
             limits: limits::fit_open_files(limits),
@@ -181,6 +188,7 @@ impl Cli {
             output,
             verdicts,
             save,
+            remember,
         };
         // --max-body 0 means no limit, for bodies streamed to disk (-o) or
         // only counted; a body held in memory must stay bounded.

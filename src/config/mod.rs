@@ -16,8 +16,10 @@ use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName};
 
 mod needs;
+mod remember;
 
 pub use self::needs::{Fields, Needs};
+pub use self::remember::{FailOn, Remember};
 
 use crate::output::Format;
 use crate::retry::RetryPolicy;
@@ -66,6 +68,9 @@ pub struct Config {
     pub verdicts: Verdicts,
     /// Save the body of every `ok` URL (`-o`, "Saving bodies").
     pub save: Option<crate::save::SaveSpec>,
+    /// What records remember and what is compared with earlier runs
+    /// ("Runs that remember").
+    pub remember: Remember,
 }
 
 /// Concurrency, pacing and timeouts.

@@ -25,6 +25,14 @@ pub struct Needs {
     pub timings: bool,
     /// Run `--expect-jq` over the body, within the attempt.
     pub jq: bool,
+    /// Hash the body as it streams: `--hash`.
+    pub hash: bool,
+    /// Note the wall clock when the first attempt starts: `--timestamps`
+    /// (which `--skip-ok` implies).
+    pub timestamps: bool,
+    /// Keep the final response's `etag` and `last-modified` for the
+    /// record's `headers`: `--revalidate`.
+    pub validators: bool,
     /// The optional keys of every record of the run.
     pub fields: Fields,
 }
@@ -33,19 +41,27 @@ impl Needs {
     /// Works the needs out from `config`: the one place these rules live.
     pub fn of(config: &Config) -> Needs {
         let (s, i, o) = (&config.success, &config.inspect, &config.output);
+        let r = &config.remember;
+        let validators = r.revalidate.is_some();
         Needs {
             body: o.keep_body || s.expect.is_some() || !s.expect_jq.is_empty(),
-            headers: i.response_headers.is_some() || !s.expect_headers.is_empty(),
+            headers: i.response_headers.is_some() || !s.expect_headers.is_empty() || validators,
             cert: i.tls_info || s.cert_valid.is_some(),
             timings: i.timings,
             jq: !s.expect_jq.is_empty(),
+            hash: r.hash,
+            timestamps: r.timestamps,
+            validators,
             fields: Fields {
                 id: config.request.per_line,
                 request_id: config.protection.request_id.is_some(),
                 timings: i.timings,
                 tls: i.tls_info,
-                headers: i.response_headers.is_some(),
+                headers: i.response_headers.is_some() || validators,
+                started_at: r.timestamps,
+                sha256: r.hash,
                 saved_to: config.save.is_some(),
+                change: r.baseline.is_some(),
                 body: o.keep_body,
             },
         }
@@ -71,10 +87,16 @@ pub struct Fields {
     pub timings: bool,
     /// `tls`: `--tls-info`.
     pub tls: bool,
-    /// `headers`: `--response-header`.
+    /// `headers`: `--response-header`, `--revalidate`.
     pub headers: bool,
+    /// `started_at`: `--timestamps`, `--skip-ok`.
+    pub started_at: bool,
+    /// `sha256`: `--hash`.
+    pub sha256: bool,
     /// `saved_to`: `-o`.
     pub saved_to: bool,
+    /// `change`: `--baseline`.
+    pub change: bool,
     /// `body` (and `body_encoding` for a binary one): `--body`.
     pub body: bool,
 }
@@ -98,7 +120,10 @@ impl Fields {
         keep(self.timings, &mut record.timings);
         keep(self.tls, &mut record.tls);
         keep(self.headers, &mut record.headers);
+        keep(self.started_at, &mut record.started_at);
+        keep(self.sha256, &mut record.sha256);
         keep(self.saved_to, &mut record.saved_to);
+        keep(self.change, &mut record.change);
         keep(self.body, &mut record.body);
         if !self.body || !matches!(record.body, Some(Some(_))) {
             record.body_encoding = None;
@@ -123,7 +148,10 @@ mod tests {
             timings: true,
             tls: true,
             headers: true,
+            started_at: true,
+            sha256: true,
             saved_to: true,
+            change: true,
             body: true,
         };
         let mut r = bare();
@@ -131,7 +159,7 @@ mod tests {
         let json = serde_json::to_string(&r).unwrap();
         assert!(
             json.ends_with(
-                r#""id":null,"request_id":null,"timings":null,"tls":null,"headers":null,"saved_to":null,"body":null}"#
+                r#""id":null,"request_id":null,"timings":null,"tls":null,"headers":null,"started_at":null,"sha256":null,"saved_to":null,"change":null,"body":null}"#
             ),
             "{json}"
         );
@@ -172,5 +200,23 @@ mod tests {
         let n = Needs::of(&c);
         assert!(n.body && n.cert && !n.headers && n.inspects());
         assert!(n.fields.body && n.fields.tls && !n.fields.saved_to);
+    }
+
+    #[test]
+    fn runs_that_remember_ask_for_their_keys() {
+        let mut c = Config::default();
+        c.remember.hash = true;
+        c.remember.timestamps = true;
+        let n = Needs::of(&c);
+        assert!(n.hash && n.timestamps && !n.validators && !n.headers);
+        assert!(n.fields.sha256 && n.fields.started_at && !n.fields.change);
+        c.remember.revalidate = Some(Default::default());
+        c.remember.baseline = Some(Default::default());
+        let n = Needs::of(&c);
+        assert!(n.validators && n.headers && n.fields.headers && n.fields.change);
+        assert!(
+            !n.inspects() || n.headers,
+            "headers are kept from the response"
+        );
     }
 }

@@ -50,6 +50,8 @@ impl Fetcher<'_> {
             .as_ref()
             .filter(|_| whole)
             .map(|r| r.status.as_u16());
+        // A 304 confirming the copy held has no body to check.
+        let status = status.filter(|_| !out.not_modified);
         if let Some(seen) = out.seen.as_deref_mut() {
             self.expect_jq(status, &mut out.body, seen, start).await;
         }
@@ -76,6 +78,11 @@ impl Fetcher<'_> {
             if let (Some(name), Some(id)) = (&self.config.protection.request_id, &out.request_id) {
                 // The same id on every hop of this attempt's redirects.
                 req = req.header(name, id.as_str());
+            }
+            if let Some((name, value)) = &shape.validator {
+                // --revalidate: on every hop, so a redirect's target can
+                // answer 304 too.
+                req = req.header(name, value.clone());
             }
             if let Some(b) = &body {
                 req = req.body(b.clone());
@@ -145,7 +152,9 @@ impl Fetcher<'_> {
             url = next;
         };
 
-        self.read_body(resp, out).await; // body.rs
+        // Only a conditional request's 304 confirms the copy held.
+        out.not_modified = shape.validator.is_some() && resp.status() == StatusCode::NOT_MODIFIED;
+        self.read_body(resp, out, method == Method::HEAD).await; // body.rs
     }
 }
 
@@ -171,9 +180,20 @@ pub(super) struct Attempt {
     pub(super) starved: bool,
     /// What `inspect` and the checks keep of the final response.
     pub(super) seen: Option<Box<super::seen::Seen>>,
+    /// `--hash`: the SHA-256 of the body, when it was read whole.
+    pub(super) sha256: Option<crate::record::Digest>,
+    /// The final response is a 304 to a conditional request
+    /// (`--revalidate`).
+    pub(super) not_modified: bool,
 }
 
 impl Attempt {
+    /// A whole 304 answer to a conditional request: the copy held (and
+    /// hashed, and saved) earlier is current.
+    pub(super) fn confirmed(&self) -> bool {
+        self.not_modified && self.failure.is_none()
+    }
+
     /// What the judge looks at.
     pub(super) fn observed(&self) -> Observed {
         match (&self.failure, &self.response) {

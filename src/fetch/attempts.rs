@@ -40,6 +40,8 @@ pub(super) struct Tried<'a> {
     asked: bool,
     /// When the first attempt started (its request went out, admitted).
     pub(super) started: Instant,
+    /// The wall clock at `started`, with `--timestamps`.
+    pub(super) started_at: Option<crate::record::Stamp>,
     /// What the URL keeps of its admission between attempts and until its
     /// record is made (gates/): with `-c 1`, nothing else runs meanwhile.
     pub(super) held: Option<Admission<'a>>,
@@ -61,6 +63,7 @@ impl Fetcher<'_> {
             pass: Pass::Closed,
             asked: false,
             started: Instant::now(),
+            started_at: None,
             held: None,
         };
         tried.ending = self.attempts_into(url, shape, host, stop, &mut tried).await;
@@ -129,6 +132,9 @@ impl Fetcher<'_> {
                 // clock starts with its first request. A retry's own wait
                 // for admission counts, like its backoff.
                 t.started = Instant::now();
+                if self.needs.timestamps {
+                    t.started_at = Some(crate::record::Stamp::now());
+                }
             }
             t.attempts += 1;
             if let (1, Some(budget)) = (t.attempts, self.gates.budget()) {
@@ -153,7 +159,10 @@ impl Fetcher<'_> {
                 let status = attempt.response.as_ref().map(|r| r.status.as_u16());
                 hosts.attempt(host, status, t.attempts > 1);
             }
-            let verdict = self.judge.attempt(observed);
+            let verdict = match attempt.confirmed() {
+                true => self.judge.not_modified(),
+                false => self.judge.attempt(observed),
+            };
             let mut decision = self
                 .config
                 .retry

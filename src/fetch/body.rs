@@ -1,7 +1,9 @@
 //! Reading the final response's body: up to `--max-body`, fed chunk by
 //! chunk to each sink the run asks for — the count (`bytes`), the copy
-//! held in memory (`Needs::body`), the file being saved (`-o`) — so the
-//! body is read once whatever needs it.
+//! held in memory (`Needs::body`), the file being saved (`-o`), the hash
+//! (`--hash`) — so the body is read once whatever needs it.
+
+use sha2::{Digest as _, Sha256};
 
 use super::Fetcher;
 use super::attempt::Attempt;
@@ -10,13 +12,20 @@ use crate::record::ErrorKind;
 use crate::values::Size;
 
 impl Fetcher<'_> {
-    /// Reads `resp`'s body into `out`: its size, and the body or its file
-    /// where asked for. A body cut short (too large, an error) leaves its
-    /// failure in `out` and no file to save.
-    pub(super) async fn read_body(&self, mut resp: reqwest::Response, out: &mut Attempt) {
+    /// Reads `resp`'s body into `out`: its size, and the body, its file or
+    /// its hash where asked for. A body cut short (too large, an error)
+    /// leaves its failure in `out`, no file to save and no hash. `head`:
+    /// the request was HEAD, which has no body to hash.
+    pub(super) async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+        out: &mut Attempt,
+        head: bool,
+    ) {
         let max_body = self.config.request.max_body;
         let mut read: u64 = 0;
         let mut kept = self.needs.body.then(Vec::new);
+        let mut hash = (self.needs.hash && !head).then(Sha256::new);
         // Saving bodies (-o): a body that can make the URL ok goes to a
         // temporary file, deleted when dropped — by this future on a
         // timeout or a stop, or below when the body is not whole.
@@ -34,6 +43,9 @@ impl Fetcher<'_> {
                     }
                     if let Some(file) = saving.as_mut() {
                         file.write(&chunk[..take]);
+                    }
+                    if let Some(h) = hash.as_mut() {
+                        h.update(&chunk[..take]);
                     }
                     read += take as u64;
                     out.bytes = read;
@@ -60,6 +72,7 @@ impl Fetcher<'_> {
         out.body = kept;
         if out.failure.is_none() {
             out.body_file = saving;
+            out.sha256 = hash.map(|h| crate::record::Digest(h.finalize().into()));
         }
     }
 }

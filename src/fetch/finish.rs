@@ -61,6 +61,7 @@ impl Fetcher<'_> {
             _ => tried.started.elapsed(),
         };
         let error = error.or_else(|| self.check_assertions(&last, elapsed));
+        let started_at = tried.started_at;
         let r = last.response;
         let seen = last.seen.map(|s| *s).unwrap_or_default();
         let inspect = &self.config.inspect;
@@ -96,13 +97,16 @@ impl Fetcher<'_> {
                     .and_then(Result::ok)
                     .map(Box::new)
             }),
-            headers: inspect.response_headers.as_ref().map(|pick| {
+            headers: self.pick.as_ref().map(|pick| {
                 seen.headers
                     .as_ref()
                     .filter(|_| answered)
                     .map(|h| pick.pick(h))
             }),
+            started_at: self.needs.fields.started_at.then_some(started_at),
+            sha256: self.needs.fields.sha256.then_some(last.sha256),
             saved_to: None,
+            change: None,
             body: None,
             body_encoding: None,
         };
@@ -136,8 +140,11 @@ impl Fetcher<'_> {
             elapsed,
         };
         let s = &self.config.success;
+        // A 304 confirming the copy held has no body: the body checks are
+        // not run on it (`--expect-jq` was skipped in the attempt).
+        let body_checks = !last.confirmed();
         let checks = Checks {
-            expect: s.expect.as_ref(),
+            expect: s.expect.as_ref().filter(|_| body_checks),
             expect_headers: &s.expect_headers,
             cert_valid: s.cert_valid,
             slow: s.slow,

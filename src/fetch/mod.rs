@@ -21,6 +21,8 @@
 //! - `exhaustion.rs`: a request waits, uncounted, when fanout itself has
 //!   no descriptor or port free.
 //! - `seen.rs`: hooks for what answered (`inspect`) and `--expect-jq`.
+//! - `remember.rs`: what a record takes from earlier runs
+//!   (`--revalidate`, `--baseline`, `--fail-on`).
 
 mod attempt;
 mod attempts;
@@ -32,6 +34,7 @@ mod finish;
 mod limit;
 mod per_line;
 mod pipeline;
+mod remember;
 mod resolve;
 mod seen;
 
@@ -124,6 +127,9 @@ pub struct Fetcher<'c> {
     saver: Option<Arc<crate::save::Saver>>,
     /// `--threads`: this fetcher's share of the slots.
     lane: Option<usize>,
+    /// The headers records show: `--response-header`'s, and with
+    /// `--revalidate` the validators.
+    pick: Option<crate::inspect::HeaderPick>,
 }
 
 impl<'c> Fetcher<'c> {
@@ -146,6 +152,7 @@ impl<'c> Fetcher<'c> {
             tracker,
             saver: shared.saver.clone(),
             lane: shared.lane,
+            pick: header_pick(config),
         })
     }
 
@@ -165,10 +172,19 @@ impl<'c> Fetcher<'c> {
             index,
             line,
             url,
+            key,
             request,
         } = item;
+        let mut revalidation = self.revalidation(key); // remember.rs
         let mut record = self
-            .fetch_url(index, line, url, request.as_deref(), stop)
+            .fetch_url(
+                index,
+                line,
+                url,
+                request.as_deref(),
+                stop,
+                &mut revalidation,
+            )
             .await?;
         // A jsonl run echoes every line's `id`, so records join back.
         if let Some(r) = &request {
@@ -176,7 +192,8 @@ impl<'c> Fetcher<'c> {
         }
         // Every record of the run has the same optional keys.
         self.needs.fields.settle(&mut record);
-        if let (Some(limit), Some(kind)) = (&self.failures, record.error_kind()) {
+        self.remember(&mut record, key, &revalidation);
+        if let (Some(limit), Some(kind)) = (&self.failures, self.counts_as_failure(&record)) {
             limit.count(kind, stop);
         }
         Some(record)
@@ -189,6 +206,7 @@ impl<'c> Fetcher<'c> {
         url: Result<Url, String>,
         request: Option<&crate::input::LineRequest>,
         stop: &Stop,
+        revalidation: &mut remember::Revalidation<'_>,
     ) -> Option<Record> {
         let url = match url {
             Ok(url) => url,
@@ -203,7 +221,18 @@ impl<'c> Fetcher<'c> {
         }
         // Each attempt is admitted on its own (attempts.rs). Boxed: the
         // attempts' state is large, and parked URLs need little of it.
-        let shape = self.shape(request);
+        let mut shape = self.shape(request);
+        if let Some(prior) = &revalidation.prior {
+            // With -o, only while the file saved under the URL's name is
+            // there to keep; else the URL is fetched whole.
+            revalidation.kept = self
+                .saver
+                .as_ref()
+                .and_then(|s| s.existing(&url, &line, index));
+            if self.saver.is_none() || revalidation.kept.is_some() {
+                shape.validator = remember::validator(prior);
+            }
+        }
         let mut tried = Box::pin(self.try_url(&url, &shape, host, stop)).await;
         // The URL's slot, if it kept one, goes once its record is made and
         // its breaker told: with `-c 1` the next URL sees the circuit open.
@@ -223,9 +252,14 @@ impl<'c> Fetcher<'c> {
         // Saving bodies (-o): the last attempt's file is renamed into place
         // only if the finished record is ok, else deleted.
         let body_file = tried.last.as_mut().and_then(|a| a.body_file.take());
+        revalidation.confirmed = tried.last.as_ref().is_some_and(|a| a.confirmed());
         let mut record = self.finish(index, line, tried, stop, host, shape.idempotent);
         if let Some(saver) = &self.saver {
-            saver.settle(&mut record, &url, body_file);
+            match revalidation.kept.take().filter(|_| revalidation.confirmed) {
+                // A 304 keeps the file saved earlier, as it is.
+                Some(kept) if record.ok => record.saved_to = Some(Some(kept)),
+                _ => saver.settle(&mut record, &url, body_file),
+            }
         }
         if let (Some(hosts), Some(host), true) = (&self.hosts, host, record.attempts > 0) {
             hosts.finished(host, record.ok, record.latency());
@@ -281,6 +315,21 @@ impl Fetcher<'_> {
             },
         }
     }
+}
+
+/// The headers records show (`--response-header`), with `etag` and
+/// `last-modified` added when `--revalidate` needs them.
+fn header_pick(config: &Config) -> Option<crate::inspect::HeaderPick> {
+    let mut pick = config.inspect.response_headers.clone();
+    if config.needs().validators {
+        let pick = pick.get_or_insert_with(Default::default);
+        for name in [reqwest::header::ETAG, reqwest::header::LAST_MODIFIED] {
+            if !pick.names.contains(&name) {
+                pick.names.push(name);
+            }
+        }
+    }
+    pick
 }
 
 fn circuit_open_message(host: &str) -> String {

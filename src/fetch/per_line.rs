@@ -9,7 +9,7 @@
 //! header steps on an empty check.
 
 use bytes::Bytes;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder, Url};
 
 use super::Fetcher;
@@ -24,6 +24,9 @@ pub(super) struct Shape<'a> {
     pub(super) headers: Option<&'a HeaderMap>,
     /// Whether the method may be retried after it may have been sent.
     pub(super) idempotent: bool,
+    /// `--revalidate`: `If-None-Match` or `If-Modified-Since`, with the
+    /// value from the URL's earlier record (`remember.rs`).
+    pub(super) validator: Option<(HeaderName, HeaderValue)>,
 }
 
 impl Fetcher<'_> {
@@ -38,6 +41,7 @@ impl Fetcher<'_> {
                 body: self.body.clone(),
                 headers: None,
                 idempotent: self.idempotent,
+                validator: None,
             };
         };
         let body = line.body.clone().or_else(|| self.body.clone());
@@ -52,6 +56,7 @@ impl Fetcher<'_> {
             method,
             body,
             headers: (!line.headers.is_empty()).then_some(&line.headers),
+            validator: None,
         }
     }
 

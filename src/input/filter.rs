@@ -1,10 +1,13 @@
 //! The filters that drop input lines before they become work — `--shard`,
-//! `--skip-done`, `--dedup` — and the stable line hash they share.
+//! `--skip-done`, `--skip-ok`, `--dedup` — and the stable line hash they
+//! share.
 
 use std::collections::HashSet;
-use std::io::{self, BufRead};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::record::ErrorKind;
+use super::earlier::Earlier;
+use crate::record::Stamp;
 
 /// Which accepted lines become work. Skipped lines keep their place in the
 /// numbering (`index`) but get no record.
@@ -12,8 +15,10 @@ use crate::record::ErrorKind;
 pub(super) struct Filters {
     /// Keep only lines whose hash mod `n` is `k - 1`.
     pub(super) shard: Option<Shard>,
-    /// Hashes of URLs that already have a final record.
-    pub(super) done: Option<HashSet<u64>>,
+    /// URLs that already have a final record (`--skip-done`).
+    pub(super) done: Option<Arc<Earlier>>,
+    /// URLs whose last record is `ok`, recently enough (`--skip-ok`).
+    pub(super) fresh: Option<SkipOk>,
     /// Hashes of URLs seen so far in this run.
     pub(super) seen: Option<HashSet<u64>>,
 }
@@ -30,7 +35,12 @@ impl Filters {
             }
         }
         if let Some(done) = &self.done {
-            if done.contains(&text) {
+            if done.contains(text) {
+                return false;
+            }
+        }
+        if let Some(fresh) = &self.fresh {
+            if fresh.skips(text) {
                 return false;
             }
         }
@@ -38,6 +48,47 @@ impl Filters {
             Some(seen) => seen.insert(text),
             None => true,
         }
+    }
+}
+
+impl super::Input {
+    /// Skips lines that have a final record in `done` (`--skip-done`).
+    pub fn skip_done(&mut self, done: Arc<Earlier>) {
+        self.filters.done = Some(done);
+    }
+
+    /// Skips lines as `skip` says (`--skip-ok`).
+    pub fn skip_ok(&mut self, skip: SkipOk) {
+        self.filters.fresh = Some(skip);
+    }
+}
+
+/// `--skip-ok FILE [--max-age DUR]`: which URLs need not run again.
+#[derive(Debug, Clone)]
+pub struct SkipOk {
+    /// The records of FILE.
+    pub earlier: Arc<Earlier>,
+    /// Only records that started within this of `now` count.
+    pub max_age: Option<Duration>,
+    /// When the run started.
+    pub now: Stamp,
+}
+
+impl SkipOk {
+    /// Whether the URL with key hash `key` is skipped: its last record is
+    /// `ok` and, with `--max-age`, started within it (a record without
+    /// `started_at` is too old).
+    pub fn skips(&self, key: u64) -> bool {
+        let Some(prior) = self.earlier.get(key).filter(|p| p.ok) else {
+            return false;
+        };
+        let Some(max_age) = self.max_age else {
+            return true;
+        };
+        let max_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
+        prior
+            .started_at
+            .is_some_and(|t| self.now.0.saturating_sub(t.0) <= max_ms)
     }
 }
 
@@ -75,69 +126,6 @@ impl std::str::FromStr for Shard {
 impl std::fmt::Display for Shard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.k, self.n)
-    }
-}
-
-/// What `--skip-done` learned from an earlier output file.
-#[derive(Debug, Default)]
-pub struct Done {
-    /// Hashes of URLs that have a final record.
-    pub hashes: HashSet<u64>,
-    /// 1-based numbers of lines that are not records (a run that crashed
-    /// mid-write leaves a torn last line).
-    pub unreadable: Vec<u64>,
-    /// Lines read.
-    pub lines: u64,
-}
-
-/// Reads earlier JSON Lines output: every record whose error kind is not
-/// `cancelled` or `circuit_open` is final, and its key (its `id` when it
-/// has one, as a jsonl run's records do, else its `url`) is skipped on a
-/// rerun. Lines that are not records are counted, not fatal.
-pub fn load_done(mut reader: impl BufRead) -> io::Result<Done> {
-    #[derive(serde::Deserialize)]
-    struct Prev<'a> {
-        #[serde(borrow)]
-        url: std::borrow::Cow<'a, str>,
-        #[serde(borrow)]
-        error: Option<PrevError<'a>>,
-        /// A jsonl run's records carry the line's `id`: its key.
-        #[serde(default)]
-        id: serde_json::Value,
-    }
-    #[derive(serde::Deserialize)]
-    struct PrevError<'a> {
-        #[serde(borrow)]
-        kind: std::borrow::Cow<'a, str>,
-    }
-
-    let mut done = Done::default();
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(done);
-        }
-        done.lines += 1;
-        let line = buf.trim_ascii();
-        if line.is_empty() {
-            continue;
-        }
-        match serde_json::from_slice::<Prev>(line) {
-            Ok(prev) => {
-                // A kind this version does not know is taken as final.
-                let retry = prev
-                    .error
-                    .and_then(|e| ErrorKind::from_name(&e.kind))
-                    .is_some_and(|k| !k.is_final());
-                if !retry {
-                    let key = super::id_key(&prev.id);
-                    let key = key.as_deref().unwrap_or(&prev.url);
-                    done.hashes.insert(fnv1a64(key.as_bytes()));
-                }
-            }
-            Err(_) => done.unreadable.push(done.lines),
-        }
     }
 }
 

@@ -275,6 +275,7 @@ pub(super) fn item(index: u64, t: &[u8], truncated: bool) -> (u64, Item) {
         index,
         line,
         url,
+        key,
         request: Some(Box::new(request)),
     };
     (key, item)

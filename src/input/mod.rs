@@ -12,8 +12,9 @@
 //! more.
 //!
 //! The filters that drop lines before they become work — `--shard`,
-//! `--skip-done`, `--dedup` — run here too, on a 64-bit hash per line, so
-//! they cost the fetching thread nothing and memory only a hash per URL.
+//! `--skip-done`, `--skip-ok`, `--dedup` — run here too, on a 64-bit hash
+//! per line, so they cost the fetching thread nothing and memory only a
+//! small entry per URL (`earlier.rs`).
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -25,13 +26,15 @@ use std::sync::{Arc, Mutex};
 use reqwest::Url;
 use tokio::sync::mpsc;
 
+mod earlier;
 mod filter;
 mod jsonl;
 mod jsonl_values;
 mod line;
 
+pub use self::earlier::{Earlier, Prior, Wants};
 use self::filter::Filters;
-pub use self::filter::{Done, Shard, fnv1a64, load_done};
+pub use self::filter::{Shard, SkipOk, fnv1a64};
 pub use self::jsonl::{JsonLine, LineRequest, id_key, parse_json_line};
 pub use self::line::{MAX_URL_LEN, parse_line, parse_url, too_long, trim_line};
 use self::line::{classify_line, read_line};
@@ -122,11 +125,6 @@ impl Input {
         self.filters.shard = Some(shard);
     }
 
-    /// Skips lines whose hash is in `done` (`--skip-done`).
-    pub fn skip_done(&mut self, done: HashSet<u64>) {
-        self.filters.done = Some(done);
-    }
-
     /// Skips lines already seen in this run (`--dedup`).
     pub fn dedup(&mut self) {
         self.filters.seen = Some(HashSet::new());
@@ -191,6 +189,8 @@ pub struct Item {
     pub line: String,
     /// The parsed URL, or why the line is not one.
     pub url: Result<Url, String>,
+    /// Hash of the key earlier records are found by (`input/earlier.rs`).
+    pub key: u64,
     /// With `--input-format jsonl`: the line's method, headers, body and
     /// `id`. Boxed, so plain lines pay one pointer for it.
     pub request: Option<Box<LineRequest>>,
@@ -267,6 +267,7 @@ impl Batcher {
             index,
             line,
             url,
+            key: text,
             request: None,
         })
     }
@@ -442,27 +443,6 @@ mod tests {
         (seen, read.end().expect("the reader says how it ended"))
     }
 
-    #[test]
-    fn done_file_keeps_final_records_and_tolerates_a_torn_line() {
-        let file = concat!(
-            r#"{"index":0,"url":"http://a/","ok":true,"error":null}"#,
-            "\n",
-            r#"{"index":1,"url":"http://b/","ok":false,"error":{"kind":"cancelled","message":"x"}}"#,
-            "\n",
-            r#"{"index":2,"url":"http://c/","ok":false,"error":{"kind":"status","message":"x"}}"#,
-            "\n",
-            r#"{"index":3,"url":"http://d/","ok":false,"error":{"kind":"circuit_open","message":"x"}}"#,
-            "\n",
-            "\n",
-            r#"{"index":4,"url":"http://e/","ok":tr"#,
-        );
-        let done = load_done(file.as_bytes()).unwrap();
-        let want: HashSet<u64> = [fnv1a64(b"http://a/"), fnv1a64(b"http://c/")].into();
-        assert_eq!(done.hashes, want);
-        assert_eq!(done.unreadable, [6]);
-        assert_eq!(done.lines, 6);
-    }
-
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
@@ -499,7 +479,10 @@ mod tests {
             "one",
             std::io::Cursor::new([raw.clone(), b"\nhttp://b/\n".to_vec()].concat()),
         );
-        input.skip_done([fnv1a64(shown.as_bytes())].into_iter().collect());
+        let done = format!("{{\"url\":{}}}", serde_json::to_string(&shown).unwrap());
+        input.skip_done(Arc::new(
+            Earlier::load(done.as_bytes(), Wants::default()).unwrap(),
+        ));
         let (seen, _) = read(input);
         assert_eq!(seen, [(1, "http://b/".to_string())]);
     }
@@ -513,7 +496,8 @@ mod tests {
         let mut input = Input::new();
         input.push_lines(lines.clone());
         input.dedup();
-        input.skip_done([fnv1a64(b"http://b/")].into_iter().collect());
+        let done = Earlier::load(&br#"{"url":"http://b/"}"#[..], Wants::default()).unwrap();
+        input.skip_done(Arc::new(done));
         let (seen, end) = read(input);
         assert_eq!(
             seen,

@@ -11,10 +11,10 @@ use serde_json::{Map, Value, json};
 
 use super::hosts::{HostRow, row_json};
 use super::{Observer, RunEnd};
-use crate::config::Adapt;
+use crate::config::{Adapt, FailOn};
 use crate::gates::adaptive::Throttled;
 use crate::output::human_duration;
-use crate::record::{ErrorKind, Record};
+use crate::record::{Change, ErrorKind, Record};
 use crate::stop::StopReason;
 
 /// Largest latency the histogram tells apart (longer ones count as this).
@@ -56,6 +56,12 @@ pub struct Summary {
     /// Hosts that answered 429/503 to a good share of their requests: the
     /// summary suggests pacing them.
     pub throttled: Vec<Throttled>,
+    /// `--baseline`: records per `change`, in `Change::ALL` order (`None`
+    /// without it).
+    pub changes: Option<[u64; Change::ALL.len()]>,
+    /// Records that are not ok and whose change is `new_failure` or
+    /// `new_url`: the failures of `--fail-on new`.
+    pub new_failed: u64,
 }
 
 /// Hosts the summary names for answering 429/503 often, at most.
@@ -80,6 +86,8 @@ impl Default for Summary {
             circuits_opened: None,
             hosts: None,
             throttled: Vec::new(),
+            changes: None,
+            new_failed: 0,
         }
     }
 }
@@ -99,6 +107,13 @@ impl Summary {
             if let Some(n) = self.statuses.get_mut(s as usize) {
                 *n += 1;
             }
+        }
+        if let Some(change) = r.change {
+            let counts = self.changes.get_or_insert_default();
+            if let Some(c) = change {
+                counts[c as usize] += 1;
+            }
+            self.new_failed += u64::from(FailOn::New.fails(r));
         }
         self.retries += u64::from(r.attempts.saturating_sub(1));
         if let Some(latency) = r.latency() {
@@ -173,6 +188,13 @@ impl Summary {
             }
             writeln!(w, "{line}")?;
         }
+        if let Some(counts) = &self.changes {
+            let each: Vec<String> = Change::ALL
+                .iter()
+                .map(|c| format!("{c} {}", counts[*c as usize]))
+                .collect();
+            writeln!(w, "changes: {}", each.join(", "))?;
+        }
         if let Some(hosts) = self.circuits_opened.as_ref().filter(|h| !h.is_empty()) {
             writeln!(w, "circuit opened for: {}", hosts.join(", "))?;
         }
@@ -222,6 +244,12 @@ impl Summary {
         for (s, n) in self.statuses() {
             statuses.insert(s.to_string(), n.into());
         }
+        let changes = self.changes.map(|counts| {
+            Change::ALL
+                .iter()
+                .map(|c| (c.as_str().to_owned(), Value::from(counts[*c as usize])))
+                .collect::<Map<_, _>>()
+        });
         json!({
             "urls": self.records,
             "ok": self.ok,
@@ -247,6 +275,7 @@ impl Summary {
             "hosts": self.hosts.as_ref().map(|rows| {
                 rows.iter().map(|(h, r)| row_json(h, r)).collect::<Vec<_>>()
             }),
+            "changes": changes,
         })
     }
 }
@@ -361,6 +390,39 @@ mod tests {
         assert_eq!(j["failed_by_kind"]["timeout"], 1);
         assert_eq!(j["statuses"]["503"], 1);
         assert_eq!(j["urls"], 104);
+    }
+
+    #[test]
+    fn changes_are_counted_with_a_baseline_only() {
+        let mut s = Summary::default();
+        s.add(&record(Some(200), None, 1, 1));
+        assert_eq!(s.changes, None);
+        assert!(s.to_json()["changes"].is_null());
+        let mut new = record(Some(500), Some(ErrorKind::Status), 1, 1);
+        new.change = Some(Some(Change::NewFailure));
+        let mut old = record(Some(404), Some(ErrorKind::Status), 1, 1);
+        old.change = Some(Some(Change::StillFailing));
+        let mut fresh = record(Some(200), None, 1, 1);
+        fresh.change = Some(Some(Change::NewUrl));
+        let mut cancelled = record(None, Some(ErrorKind::Cancelled), 1, 1);
+        cancelled.change = Some(None);
+        for r in [&new, &old, &fresh, &cancelled] {
+            s.add(r);
+        }
+        assert_eq!(s.changes, Some([1, 1, 0, 1, 0, 0]));
+        assert_eq!(s.new_failed, 1, "an ok new_url is not a failure");
+        let j = s.to_json();
+        assert_eq!(
+            j["changes"].to_string(),
+            r#"{"new_url":1,"new_failure":1,"recovered":0,"still_failing":1,"changed":0,"unchanged":0}"#
+        );
+        let mut text = Vec::new();
+        s.write_text(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("changes: new_url 1, new_failure 1, recovered 0, still_failing 1, changed 0, unchanged 0\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -70,7 +70,10 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
         timings,
         tls,
         headers,
+        started_at,
+        sha256,
         saved_to,
+        change,
         body,
         body_encoding,
     } = record;
@@ -140,9 +143,21 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
         out.extend_from_slice(b",\"headers\":");
         value(out, headers)?;
     }
+    if let Some(started_at) = started_at {
+        out.extend_from_slice(b",\"started_at\":");
+        value(out, started_at)?;
+    }
+    if let Some(sha256) = sha256 {
+        out.extend_from_slice(b",\"sha256\":");
+        value(out, sha256)?;
+    }
     if let Some(saved_to) = saved_to {
         out.extend_from_slice(b",\"saved_to\":");
         value(out, saved_to)?;
+    }
+    if let Some(change) = change {
+        out.extend_from_slice(b",\"change\":");
+        value(out, change)?;
     }
     if let Some(body) = body {
         out.extend_from_slice(b",\"body\":");
@@ -226,7 +241,10 @@ mod tests {
             timings: None,
             tls: None,
             headers: None,
+            started_at: None,
+            sha256: None,
             saved_to: None,
+            change: None,
             body: None,
             body_encoding: None,
         };
@@ -299,6 +317,20 @@ mod tests {
         let mut unsaved = full.clone();
         unsaved.saved_to = Some(None);
         records.push(unsaved);
+        let mut remembered = full.clone();
+        remembered.started_at = Some(Some(crate::record::Stamp(1_796_550_063_123)));
+        remembered.sha256 = Some(Some(crate::record::Digest([0xab; 32])));
+        remembered.saved_to = Some(Some("out/a".into()));
+        for change in crate::record::Change::ALL {
+            remembered.change = Some(Some(change));
+            records.push(remembered.clone());
+        }
+        remembered.headers = Some(None);
+        remembered.started_at = Some(None);
+        remembered.sha256 = Some(None);
+        remembered.change = Some(None);
+        remembered.set_body(b"x".to_vec());
+        records.push(remembered);
         for kind in ErrorKind::ALL {
             let mut r = Record::without_request(0, "not a url".into(), kind, "a \"b\"\r\n".into());
             r.elapsed_ms = Duration::from_secs(3600);

@@ -96,6 +96,15 @@ impl Saver {
 }
 
 impl Saver {
+    /// The path `saved_to` would name for the URL `url` (the input line
+    /// `line`, the `index`-th), if a file is there: what `--revalidate`
+    /// keeps on a 304.
+    pub fn existing(&self, url: &Url, line: &str, index: u64) -> Option<String> {
+        let name = self.spec.template.name(url, line, index);
+        let path = self.spec.dir.join(&name);
+        path.is_file().then(|| path.to_string_lossy().into_owned())
+    }
+
     /// Fills `saved_to` of a finished record: an `ok` record's body `temp`
     /// is renamed into place; if that fails the record becomes a `save`
     /// error. Any other record's file is dropped, and with it deleted.

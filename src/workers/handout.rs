@@ -92,6 +92,7 @@ mod tests {
             index,
             line: format!("http://h/{index}"),
             url: Err(String::new()),
+            key: index,
             request: None,
         }
     }

@@ -39,6 +39,7 @@ mod properties;
 mod protection;
 mod redirects;
 mod regressions;
+mod remember;
 #[cfg(unix)]
 mod report_files;
 mod reports;

@@ -4,15 +4,16 @@
 //! Memory is bounded: counters, and [`MAX_ROWS`] failed records with each
 //! cell cut to [`MAX_CELL`] characters; the rest are counted in a closing
 //! "N more" line. Records come as they finish, but the table is in input
-//! order: the rows kept are those with the lowest indexes (a heap that
-//! drops its highest when a lower one comes), sorted at the end. GitHub refuses step summaries over 1 MiB; this
+//! order — with `--baseline`, new failures first, then the others, each
+//! group in input order: the rows kept are those first in that order (a
+//! heap that drops its last when an earlier one comes), sorted at the end. GitHub refuses step summaries over 1 MiB; this
 //! stays far below (100 rows of at most 5 × 200 characters).
 
 use std::collections::BinaryHeap;
 use std::io::{self, Write};
 
 use super::{Budget, Format, RunEnd, is_skipped};
-use crate::record::{ErrorKind, Record};
+use crate::record::{Change, ErrorKind, Record};
 
 /// Failed URLs listed; the rest are only counted.
 pub const MAX_ROWS: usize = 100;
@@ -25,16 +26,25 @@ pub struct Markdown {
     records: u64,
     ok: u64,
     by_kind: [u64; ErrorKind::ALL.len()],
-    /// The failed records with the lowest indexes so far, as `(index,
-    /// "| index | url | status | kind | message |")`, cells ready to print;
-    /// the highest index on top.
-    rows: BinaryHeap<(u64, String)>,
+    /// The failed records first in the table's order so far, as `(old,
+    /// index, "| index | url | status | kind | message |")` — `old` is
+    /// false for a new failure (`--baseline`) — cells ready to print; the
+    /// last on top.
+    rows: BinaryHeap<(bool, u64, String)>,
     more: u64,
+    /// `--baseline`: records per `change`, in `Change::ALL` order.
+    changes: Option<[u64; Change::ALL.len()]>,
 }
 
 impl Markdown {
     fn add(&mut self, r: &Record) {
         self.records += 1;
+        if let Some(change) = r.change {
+            let counts = self.changes.get_or_insert_default();
+            if let Some(c) = change {
+                counts[c as usize] += 1;
+            }
+        }
         let Some(e) = &r.error else {
             self.ok += 1;
             return;
@@ -43,10 +53,11 @@ impl Markdown {
         if is_skipped(e.kind) {
             return;
         }
+        let old = !matches!(r.change, Some(Some(c)) if c.is_new());
         if self.rows.len() == MAX_ROWS {
             self.more += 1;
             match self.rows.peek() {
-                Some((highest, _)) if *highest > r.index => drop(self.rows.pop()),
+                Some((o, highest, _)) if (*o, *highest) > (old, r.index) => drop(self.rows.pop()),
                 _ => return,
             }
         }
@@ -59,7 +70,7 @@ impl Markdown {
             e.kind,
             cell(&e.message)
         );
-        self.rows.push((r.index, row));
+        self.rows.push((old, r.index, row));
     }
 
     fn count(&self, skipped: bool) -> u64 {
@@ -96,6 +107,14 @@ impl Markdown {
                 }
             }
         }
+        if let Some(counts) = &self.changes {
+            writeln!(out)?;
+            writeln!(out, "| change | URLs |")?;
+            writeln!(out, "|---|---:|")?;
+            for c in Change::ALL {
+                writeln!(out, "| {c} | {} |", counts[c as usize])?;
+            }
+        }
         if let Some(reason) = end.stopped {
             let not_started = end.read.saturating_sub(self.records);
             writeln!(out)?;
@@ -111,9 +130,9 @@ impl Markdown {
             writeln!(out)?;
             writeln!(out, "| # | URL | status | error | message |")?;
             writeln!(out, "|---:|---|---:|---|---|")?;
-            let mut rows: Vec<&(u64, String)> = self.rows.iter().collect();
-            rows.sort_unstable_by_key(|(index, _)| *index);
-            for (_, row) in rows {
+            let mut rows: Vec<&(bool, u64, String)> = self.rows.iter().collect();
+            rows.sort_unstable_by_key(|(old, index, _)| (*old, *index));
+            for (_, _, row) in rows {
                 writeln!(out, "{row}")?;
             }
         }
@@ -231,6 +250,43 @@ Stopped early: interrupted (SIGINT); 2 URLs read but not started.
         assert!(
             text.ends_with("…and 7 more failed URLs, not shown (see the JSON Lines records).\n")
         );
+    }
+
+    /// With `--baseline`: a row per change, and new failures listed first.
+    #[test]
+    fn new_failures_come_first_and_changes_are_counted() {
+        let mut md = Markdown::default();
+        let failed = fixed_records().remove(1);
+        for (index, change) in [
+            (0, Change::StillFailing),
+            (1, Change::NewFailure),
+            (2, Change::StillFailing),
+            (3, Change::NewUrl),
+        ] {
+            let mut r = failed.clone();
+            r.index = index;
+            r.change = Some(Some(change));
+            md.add(&r);
+        }
+        let mut ok = fixed_records().remove(0);
+        ok.change = Some(Some(Change::Unchanged));
+        md.add(&ok);
+        let mut out = Vec::new();
+        end_of(|end| md.write(end, &mut out)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(
+                "| change | URLs |\n|---|---:|\n| new_url | 1 |\n| new_failure | 1 |\n\
+                 | recovered | 0 |\n| still_failing | 2 |\n| changed | 0 |\n| unchanged | 1 |\n"
+            ),
+            "{text}"
+        );
+        let shown: Vec<u64> = text
+            .lines()
+            .skip_while(|l| *l != "#### Failed URLs")
+            .filter_map(|l| l.strip_prefix("| ")?.split(' ').next()?.parse().ok())
+            .collect();
+        assert_eq!(shown, [1, 3, 0, 2]);
     }
 
     /// Records come in as they finish; the table keeps the failures with

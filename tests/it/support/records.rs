@@ -24,13 +24,16 @@ pub const KEYS: [&str; 14] = [
 ];
 
 /// Optional record keys, each only with its flag, in this order.
-pub const OPTIONAL: [&str; 8] = [
+pub const OPTIONAL: [&str; 11] = [
     "id",
     "request_id",
     "timings",
     "tls",
     "headers",
+    "started_at",
+    "sha256",
     "saved_to",
+    "change",
     "body",
     "body_encoding",
 ];
@@ -49,7 +52,10 @@ pub fn asked_keys<'a>(args: impl IntoIterator<Item = &'a OsStr>) -> Vec<&'static
             "--request-id" => "request_id",
             "--timings" => "timings",
             "--tls-info" => "tls",
-            "--response-header" => "headers",
+            "--response-header" | "--revalidate" => "headers",
+            "--timestamps" | "--skip-ok" => "started_at",
+            "--hash" => "sha256",
+            "--baseline" => "change",
             "-o" | "--output-dir" => "saved_to",
             "--body" => "body",
             _ => continue,
