@@ -42,6 +42,7 @@ impl Needs {
             fields: Fields {
                 id: config.request.per_line,
                 request_id: config.protection.request_id.is_some(),
+                method: config.request.head_then_get,
                 timings: i.timings,
                 tls: i.tls_info,
                 headers: i.response_headers.is_some(),
@@ -67,6 +68,8 @@ pub struct Fields {
     pub id: bool,
     /// `request_id`: `--request-id`.
     pub request_id: bool,
+    /// `method`: a method list (`-X HEAD,GET`).
+    pub method: bool,
     /// `timings`: `--timings`.
     pub timings: bool,
     /// `tls`: `--tls-info`.
@@ -95,6 +98,7 @@ impl Fields {
             false => record.id = None,
         }
         keep(self.request_id, &mut record.request_id);
+        keep(self.method, &mut record.method);
         keep(self.timings, &mut record.timings);
         keep(self.tls, &mut record.tls);
         keep(self.headers, &mut record.headers);
@@ -120,6 +124,7 @@ mod tests {
         let all = Fields {
             id: true,
             request_id: true,
+            method: true,
             timings: true,
             tls: true,
             headers: true,
@@ -131,7 +136,7 @@ mod tests {
         let json = serde_json::to_string(&r).unwrap();
         assert!(
             json.ends_with(
-                r#""id":null,"request_id":null,"timings":null,"tls":null,"headers":null,"saved_to":null,"body":null}"#
+                r#""id":null,"request_id":null,"method":null,"timings":null,"tls":null,"headers":null,"saved_to":null,"body":null}"#
             ),
             "{json}"
         );

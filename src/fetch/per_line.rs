@@ -24,6 +24,22 @@ pub(super) struct Shape<'a> {
     pub(super) headers: Option<&'a HeaderMap>,
     /// Whether the method may be retried after it may have been sent.
     pub(super) idempotent: bool,
+    /// `-X HEAD,GET` (and no method of the line's own): a HEAD refused is
+    /// asked once more with GET.
+    pub(super) head_then_get: bool,
+}
+
+impl Shape<'_> {
+    /// `-X HEAD,GET`'s second request: the same, with GET.
+    pub(super) fn as_get(&self) -> Shape<'_> {
+        Shape {
+            method: Method::GET,
+            body: self.body.clone(),
+            headers: self.headers,
+            idempotent: true,
+            head_then_get: false,
+        }
+    }
 }
 
 impl Fetcher<'_> {
@@ -38,6 +54,7 @@ impl Fetcher<'_> {
                 body: self.body.clone(),
                 headers: None,
                 idempotent: self.idempotent,
+                head_then_get: spec.head_then_get,
             };
         };
         let body = line.body.clone().or_else(|| self.body.clone());
@@ -49,6 +66,7 @@ impl Fetcher<'_> {
         };
         Shape {
             idempotent: method.is_idempotent(),
+            head_then_get: spec.head_then_get && line.method.is_none(),
             method,
             body,
             headers: (!line.headers.is_empty()).then_some(&line.headers),
