@@ -157,7 +157,9 @@ impl Fetcher<'_> {
             };
             // Its redirect hops' waits for their hosts' rates are not the
             // URL's latency either (attempt.rs, `hop_paced`).
-            t.started += attempt.paced;
+            if !attempt.paced.is_zero() {
+                t.started += attempt.paced;
+            }
             let observed = attempt.observed();
             let answered = attempt.response.as_ref().map(|r| &r.url);
             if let (Some(hosts), Some(host)) = (&self.hosts, host) {
