@@ -276,3 +276,28 @@ fn bad_host_rates_are_usage_errors() {
         assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
     }
 }
+
+#[test]
+fn host_rates_hold_on_top_of_the_run_rate() {
+    let hosts = Hosts::start();
+    let urls: Vec<String> = ["a.test", "b.test"]
+        .iter()
+        .flat_map(|h| (0..4).map(move |i| (h, i)))
+        .map(|(h, i)| hosts.url(h, &format!("/ok/{i}")))
+        .collect();
+    let out = fanout()
+        .args(hosts.resolve())
+        .args(["--rate", "4", "--host-rate", "2"])
+        .args(&urls)
+        .run();
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
+    let window = Duration::from_millis(900);
+    for h in ["a.test", "b.test"] {
+        let most = most_within(&hosts.arrivals(h), window);
+        assert!(most <= 2, "{most} starts to {h} within 0.9 s");
+    }
+    let mut all: Vec<Instant> = hosts.hits.all().into_iter().map(|(_, t)| t).collect();
+    all.sort();
+    assert_eq!(all.len(), 8);
+    assert!(most_within(&all, window) <= 4, "--rate holds too");
+}
