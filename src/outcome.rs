@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use crate::record::ErrorKind;
-use crate::values::StatusSet;
+use url::Url;
+
+use crate::values::{HostRules, StatusSet, host_name};
 
 /// What an attempt ended with, before any judgement.
 #[derive(Debug, Clone, Copy)]
@@ -66,27 +68,70 @@ impl Verdict {
     }
 }
 
-/// The rules: `--accept` and `--retry-on`.
+/// The rules: `--accept` (and `--accept-for`) and `--retry-on`.
 #[derive(Debug, Clone)]
 pub struct Judge {
     accept: StatusSet,
+    /// `--accept-for HOST LIST`: the accepted statuses of a final response
+    /// from HOST, instead of `accept`.
+    accept_for: HostRules<StatusSet>,
     retry_on: StatusSet,
 }
 
 impl Judge {
     /// A judge accepting `accept` and treating `retry_on` as transient.
     pub fn new(accept: StatusSet, retry_on: StatusSet) -> Judge {
-        Judge { accept, retry_on }
+        Judge {
+            accept,
+            accept_for: HostRules::default(),
+            retry_on,
+        }
     }
 
-    /// Whether a final response with status `code` is accepted
-    /// (`--accept`): the one place this is decided.
-    pub fn accepts(&self, code: u16) -> bool {
-        self.accept.contains(code)
+    /// The judge, with `accept_for`'s hosts accepting their own statuses.
+    pub fn with_accept_for(mut self, accept_for: HostRules<StatusSet>) -> Judge {
+        self.accept_for = accept_for;
+        self
     }
 
-    /// Judges one attempt.
-    pub fn attempt(&self, observed: Observed) -> Verdict {
+    /// The statuses accepted from the final response's URL `answered`
+    /// (its host, as [`host_name`] gives it), the `--accept-for` host if
+    /// that is the rule.
+    fn accepted_from<'a>(&'a self, answered: Option<&'a Url>) -> (&'a StatusSet, Option<&'a str>) {
+        // Without --accept-for, no host is looked at.
+        if !self.accept_for.is_empty() {
+            if let Some(url) = answered {
+                let host = host_name(url);
+                if let Some(set) = self.accept_for.get(host) {
+                    return (set, Some(host));
+                }
+            }
+        }
+        (&self.accept, None)
+    }
+
+    /// Whether a final response with status `code` from the URL `answered`
+    /// is accepted (`--accept`, `--accept-for` its host): the one place
+    /// this is decided.
+    pub fn accepts(&self, code: u16, answered: Option<&Url>) -> bool {
+        self.accepted_from(answered).0.contains(code)
+    }
+
+    /// `-X HEAD,GET`: whether a HEAD that ended with `observed` from
+    /// `answered` is asked again with GET — a final status that is not
+    /// accepted and does not ask the client to slow down (408, 429, 503).
+    /// Never after a transport error or a timeout.
+    pub fn falls_back_to_get(&self, observed: Observed, answered: Option<&Url>) -> bool {
+        match observed {
+            Observed::Status { code, .. } => {
+                !self.accepts(code, answered) && !matches!(code, 408 | 429 | 503)
+            }
+            Observed::Failure { .. } => false,
+        }
+    }
+
+    /// Judges one attempt; `answered` is its final response's URL.
+    pub fn attempt(&self, observed: Observed, answered: Option<&Url>) -> Verdict {
         match observed {
             Observed::Failure {
                 kind,
@@ -109,7 +154,7 @@ impl Judge {
                 }
             }
             Observed::Status { code, retry_after } => {
-                let accepted = self.accepts(code);
+                let accepted = self.accepts(code, answered);
                 let transient = !accepted && self.retry_on.contains(code);
                 Verdict {
                     error: (!accepted).then_some(ErrorKind::Status),
@@ -139,9 +184,14 @@ impl Judge {
         }
     }
 
-    /// The message of a `status` record.
-    pub fn status_message(&self, code: u16) -> String {
-        format!("status {code} is not accepted (--accept {})", self.accept)
+    /// The message of a `status` record for `code` from `answered`.
+    pub fn status_message(&self, code: u16, answered: Option<&Url>) -> String {
+        match self.accepted_from(answered) {
+            (set, None) => format!("status {code} is not accepted (--accept {set})"),
+            (set, Some(host)) => {
+                format!("status {code} is not accepted (--accept-for {host} {set})")
+            }
+        }
     }
 }
 
@@ -157,18 +207,20 @@ mod tests {
     }
 
     fn failure(kind: ErrorKind) -> Verdict {
-        judge().attempt(Observed::Failure {
+        let observed = Observed::Failure {
             kind,
             maybe_sent: true,
             permanent: false,
-        })
+        };
+        judge().attempt(observed, Some(&at("a.test")))
     }
 
     fn status(code: u16) -> Verdict {
-        judge().attempt(Observed::Status {
+        let observed = Observed::Status {
             code,
             retry_after: None,
-        })
+        };
+        judge().attempt(observed, Some(&at("a.test")))
     }
 
     #[test]
@@ -202,10 +254,13 @@ mod tests {
     #[test]
     fn an_accepted_status_in_retry_on_is_ok() {
         let j = Judge::new("200-599".parse().unwrap(), "503".parse().unwrap());
-        let v = j.attempt(Observed::Status {
-            code: 503,
-            retry_after: None,
-        });
+        let v = j.attempt(
+            Observed::Status {
+                code: 503,
+                retry_after: None,
+            },
+            None,
+        );
         assert!(v.is_ok() && !v.transient);
         assert_eq!(v.health, Health::Answered);
     }
@@ -234,11 +289,14 @@ mod tests {
 
     #[test]
     fn a_permanent_failure_is_not_transient_but_still_counts_against_the_host() {
-        let v = judge().attempt(Observed::Failure {
-            kind: ErrorKind::Dns,
-            maybe_sent: false,
-            permanent: true,
-        });
+        let v = judge().attempt(
+            Observed::Failure {
+                kind: ErrorKind::Dns,
+                maybe_sent: false,
+                permanent: true,
+            },
+            None,
+        );
         assert_eq!(v.error, Some(ErrorKind::Dns));
         assert!(!v.transient);
         assert_eq!(v.health, Health::Failed);
@@ -255,8 +313,64 @@ mod tests {
     #[test]
     fn status_messages_name_the_rule() {
         assert_eq!(
-            judge().status_message(404),
+            judge().status_message(404, Some(&at("a.test"))),
             "status 404 is not accepted (--accept 200-299)"
         );
+        assert_eq!(
+            per_host().status_message(403, Some(&at("GitHub.com"))),
+            "status 403 is not accepted (--accept-for github.com 200,429)"
+        );
+    }
+
+    fn at(host: &str) -> Url {
+        Url::parse(&format!("https://{host}:8443/x")).unwrap()
+    }
+
+    fn per_host() -> Judge {
+        let mut rules = HostRules::default();
+        rules.set("github.com".into(), "200,429".parse().unwrap());
+        judge().with_accept_for(rules)
+    }
+
+    #[test]
+    fn accept_for_judges_the_answering_hosts_statuses() {
+        let j = per_host();
+        let answer = |code| Observed::Status {
+            code,
+            retry_after: None,
+        };
+        // 429 is accepted from github.com only, 204 from everyone else.
+        assert!(j.attempt(answer(429), Some(&at("github.com"))).is_ok());
+        assert!(!j.attempt(answer(204), Some(&at("github.com"))).is_ok());
+        assert!(j.attempt(answer(204), Some(&at("other.test"))).is_ok());
+        let v = j.attempt(answer(429), Some(&at("other.test")));
+        assert!(!v.is_ok() && v.transient);
+        assert!(j.accepts(204, None) && !j.accepts(429, None));
+    }
+
+    #[test]
+    fn head_falls_back_to_get_on_refusals_only() {
+        let j = per_host();
+        let answer = |code| Observed::Status {
+            code,
+            retry_after: None,
+        };
+        for code in [400, 403, 404, 405, 500, 501] {
+            assert!(j.falls_back_to_get(answer(code), None), "{code}");
+        }
+        for code in [200, 204, 408, 429, 503] {
+            assert!(!j.falls_back_to_get(answer(code), None), "{code}");
+        }
+        // Accepted from that host: no fallback.
+        assert!(!j.falls_back_to_get(answer(429), Some(&at("github.com"))));
+        assert!(j.falls_back_to_get(answer(204), Some(&at("github.com"))));
+        for kind in [ErrorKind::Timeout, ErrorKind::Connect, ErrorKind::Body] {
+            let failed = Observed::Failure {
+                kind,
+                maybe_sent: true,
+                permanent: false,
+            };
+            assert!(!j.falls_back_to_get(failed, None), "{kind}");
+        }
     }
 }

@@ -174,6 +174,10 @@ pub struct Record {
     /// no request was made). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<Option<String>>,
+    /// With a method list (`-X HEAD,GET`): the method of the request that
+    /// gave the final answer (`null` without one). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<Option<String>>,
     /// With `--timings`: the final hop's phases (`null` without a response).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timings: Option<Option<Box<Timings>>>,
@@ -230,6 +234,7 @@ impl Record {
             error: Some(RecordError { kind, message }),
             id: None,
             request_id: None,
+            method: None,
             timings: None,
             tls: None,
             headers: None,

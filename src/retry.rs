@@ -224,7 +224,7 @@ mod tests {
             "200-299".parse().unwrap(),
             DEFAULT_RETRY_ON.parse().unwrap(),
         )
-        .attempt(observed)
+        .attempt(observed, None)
     }
 
     fn status(code: u16, retry_after: Option<Duration>) -> Verdict {

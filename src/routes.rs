@@ -114,14 +114,7 @@ impl HostHeaders {
 /// Whether `url`'s host is `host`, ignoring case (an IPv6 host is
 /// compared without its brackets).
 fn host_is(url: &Url, host: &str) -> bool {
-    let Some(h) = url.host_str() else {
-        return false;
-    };
-    let h = h
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(h);
-    h.eq_ignore_ascii_case(host)
+    url.host_str().is_some() && crate::values::host_name(url).eq_ignore_ascii_case(host)
 }
 
 #[cfg(test)]

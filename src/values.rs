@@ -1,5 +1,6 @@
 //! Leaf value types the command line is parsed into: durations, sizes,
-//! request rates and status lists.
+//! request rates and status lists, and what a host is for the per-host
+//! rules (`host.rs`).
 //!
 //! They depend on nothing else in the crate, so every layer can use them;
 //! their parsers take untrusted text (the fuzz targets and property tests
@@ -8,6 +9,10 @@
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
+
+mod host;
+
+pub use self::host::{HostRules, host_name, normalise_host};
 
 /// A duration as typed on the command line: `250ms`, `5s`, `2m`, `1h30m`, or
 /// a bare number of seconds (`1.5`).

@@ -53,6 +53,21 @@ pub struct LimitsArgs {
     #[arg(long, value_name = "R", value_parser = parse::rate, allow_hyphen_values = true)]
     pub rate: Option<Rate>,
 
+    /// At most R request starts per second to each host, retries and redirect hops included
+    /// [default: no limit]
+    ///
+    /// A host is the URL's host name, any port. R as for --rate. On top of --rate, -c and
+    /// --per-host, across all --threads; URLs waiting for their host's turn hold no -c slot,
+    /// so other hosts keep flowing. The wait is not part of elapsed_ms.
+    #[arg(long, value_name = "R", value_parser = parse::rate, allow_hyphen_values = true)]
+    pub host_rate: Option<Rate>,
+
+    /// HOST's own rate, instead of --host-rate for it (also without --host-rate); repeatable
+    ///
+    /// HOST is a host name, any port: --rate-for api.example.com 2/s.
+    #[arg(long, num_args = 2, value_names = ["HOST", "R"], action = clap::ArgAction::Append, allow_hyphen_values = true)]
+    pub rate_for: Vec<String>,
+
     /// Limit for one attempt, from connect to the last body byte
     ///
     /// DUR is like 250ms, 5s, 2m, 1h30m; a bare number is seconds.
@@ -101,6 +116,8 @@ impl LimitsArgs {
                 _ => Adapt::OnThrottle,
             },
             rate: self.rate,
+            host_rate: self.host_rate,
+            rate_for: super::routing::host_rules(&self.rate_for, "--rate-for", parse::rate)?,
             timeout: self.timeout.0,
             connect_timeout: self.connect_timeout.0,
             deadline: self.deadline.map(|d| d.0),

@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::bail;
 use clap::Args;
 use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -33,10 +34,18 @@ pub enum InputFormat {
 #[derive(Debug, Args)]
 pub struct RequestArgs {
     /// HTTP method [default: GET, or POST with -d or --data-binary]
+    ///
+    /// HEAD,GET (the one list accepted): HEAD first; when its final status is not accepted
+    /// and is not 408, 429 or 503, GET once more and judge that answer. Records then gain
+    /// "method", the method that gave the final answer.
     #[arg(short = 'X', long = "method", value_name = "METHOD")]
     pub method: Option<String>,
 
-    /// Add a header, 'Name: value'; repeatable
+    /// Add a header, 'Name: value'; @FILE reads them from FILE; repeatable
+    ///
+    /// FILE has one 'Name: value' per line (blank and # lines skipped), so a secret stays out
+    /// of the command line: -H @<(printf 'Authorization: Bearer %s\n' "$TOKEN"). Values read
+    /// from a file are never logged.
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     pub headers: Vec<String>,
 
@@ -103,10 +112,12 @@ pub struct RequestArgs {
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<ResolveRule>,
 
-    /// Send header 'Name: value' only on requests to HOST (any port); repeatable
+    /// Send header 'Name: value' only on requests to HOST (any port); @FILE reads them from
+    /// FILE; repeatable
     ///
     /// Also after a redirect to HOST, never to another host. Replaces a -H
     /// header of the same name on HOST; a jsonl line's headers replace both.
+    /// FILE as for -H @FILE.
     #[arg(long, num_args = 2, value_names = ["HOST", "HEADER"], action = clap::ArgAction::Append)]
     pub header_for: Vec<String>,
 
@@ -137,7 +148,18 @@ impl RequestArgs {
             (Some(d), _) => (Some(d), "-d"),
             (None, d) => (d.as_ref(), "--data-binary"),
         };
+        let head_then_get = self.method.as_deref().is_some_and(|m| m.contains(','));
         let method = match (&self.method, data) {
+            (Some(m), _) if head_then_get => {
+                let list: Vec<String> = m
+                    .split(',')
+                    .map(|p| p.trim().to_ascii_uppercase())
+                    .collect();
+                if list != ["HEAD", "GET"] {
+                    bail!("invalid -X method list `{m}`: only HEAD,GET is accepted as a list");
+                }
+                Method::HEAD
+            }
             (Some(m), _) => {
                 Method::from_bytes(m.to_ascii_uppercase().as_bytes()).map_err(|_| {
                     anyhow::anyhow!("invalid -X method `{m}`; use e.g. -X HEAD or -X POST")
@@ -178,6 +200,7 @@ impl RequestArgs {
             proxy,
             http1_only: self.http1_1,
             method_given: self.method.is_some(),
+            head_then_get,
             header_for: routing::header_for(&self.header_for)?,
             resolve: self.resolve,
             identity: self
@@ -202,12 +225,13 @@ fn headers(a: &RequestArgs, has_body: bool) -> anyhow::Result<HeaderMap> {
         .map_err(|_| anyhow::anyhow!("invalid user agent `{}`", a.user_agent))?;
     headers.insert(header::USER_AGENT, ua);
     for h in &a.headers {
-        let (name, value) = routing::parse_header(h, "-H")?;
-        // -H replaces -A's User-Agent; other names may repeat.
-        if name == header::USER_AGENT {
-            headers.insert(name, value);
-        } else {
-            headers.append(name, value);
+        for (name, value) in routing::headers_of(h, "-H")? {
+            // -H replaces -A's User-Agent; other names may repeat.
+            if name == header::USER_AGENT {
+                headers.insert(name, value);
+            } else {
+                headers.append(name, value);
+            }
         }
     }
     if has_body && !headers.contains_key(header::CONTENT_TYPE) {

@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::routes::HostHeaders;
+use crate::values::{HostRules, normalise_host};
 
 /// The body of `-d` or `--data-binary` (`flag`): DATA itself, or FILE's
 /// bytes for @FILE, without CR and LF for `-d` as curl does.
@@ -55,27 +56,96 @@ pub(super) fn identity(cert: &Path, key: Option<&Path>) -> anyhow::Result<reqwes
     })
 }
 
-/// `--header-for HOST 'Name: value'`, given as HOST, HEADER pairs.
+/// `--header-for HOST 'Name: value'` or `--header-for HOST @FILE`, given
+/// as HOST, HEADER pairs.
 pub(super) fn header_for(pairs: &[String]) -> anyhow::Result<HostHeaders> {
     let mut header_for = HostHeaders::default();
     for pair in pairs.chunks(2) {
         let [host, header] = pair else {
             bail!("--header-for takes a HOST and a 'Name: value'");
         };
-        check_host(host)?;
-        let (name, value) = parse_header(header, "--header-for")?;
-        header_for.add(host, name, value);
+        check_host(host, "--header-for")?;
+        for (name, value) in headers_of(header, "--header-for")? {
+            header_for.add(host, name, value);
+        }
     }
     Ok(header_for)
 }
 
-/// A `--header-for` HOST must be able to match a URL's host: a port, a
-/// scheme, a path or a wildcard never does, and the header would silently
-/// never be sent.
-fn check_host(host: &str) -> anyhow::Result<()> {
+/// The headers of one `-H` or `--header-for` (`flag`) argument: itself, or
+/// for `@FILE` the lines of FILE.
+pub(super) fn headers_of(arg: &str, flag: &str) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
+    match arg.strip_prefix('@') {
+        Some(path) => header_file(Path::new(path), flag),
+        None => Ok(vec![parse_header(arg, flag)?]),
+    }
+}
+
+/// `@FILE`: one `Name: value` per line, blank lines and `#` lines skipped,
+/// CR and LF stripped. FILE is read once, so `@<(printf …)` (a pipe) works
+/// and keeps a secret out of every process's arguments.
+///
+/// Every value read so is marked sensitive: no log line shows it, whatever
+/// its name, and no error quotes any part of a line (a line without a
+/// colon may be nothing but a token); errors name the file and the line.
+fn header_file(path: &Path, flag: &str) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {flag} @{shown}"))?;
+    let mut headers = Vec::new();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let text = line.trim_ascii();
+        if text.is_empty() || text.starts_with(b"#") {
+            continue;
+        }
+        let bad = |why: &str| {
+            anyhow::anyhow!(
+                "{flag} @{shown}, line {}: {why}; write one 'Name: value' per line",
+                i + 1
+            )
+        };
+        let Some(colon) = text.iter().position(|&b| b == b':') else {
+            return Err(bad("not a header (no `:`)"));
+        };
+        let name = HeaderName::from_bytes(text[..colon].trim_ascii())
+            .map_err(|_| bad("not a valid header name"))?;
+        let mut value = HeaderValue::from_bytes(text[colon + 1..].trim_ascii())
+            .map_err(|_| bad("the value is not printable text"))?;
+        value.set_sensitive(true);
+        headers.push((name, value));
+    }
+    Ok(headers)
+}
+
+/// `--rate-for`, `--accept-for` (`flag`): HOST VALUE pairs, each HOST
+/// checked and normalised as a URL's host is, each VALUE parsed.
+pub(super) fn host_rules<T>(
+    pairs: &[String],
+    flag: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> anyhow::Result<HostRules<T>> {
+    let mut rules = HostRules::default();
+    for pair in pairs.chunks(2) {
+        let [host, value] = pair else {
+            bail!("{flag} takes a HOST and a value");
+        };
+        check_host(host, flag)?;
+        let Some(name) = normalise_host(host) else {
+            bail!("{flag} host `{host}` is not a host name; give one, e.g. api.example.com");
+        };
+        let value = parse(value).map_err(|e| anyhow::anyhow!("{flag} {host}: {e}"))?;
+        rules.set(name, value);
+    }
+    Ok(rules)
+}
+
+/// A per-host rule's HOST (`flag`: `--header-for`, `--rate-for`,
+/// `--accept-for`) must be able to match a URL's host: a port, a scheme, a
+/// path or a wildcard never does, and the rule would silently never apply.
+fn check_host(host: &str, flag: &str) -> anyhow::Result<()> {
     let h = host.trim();
     let never = |why: &str, fix: String| {
-        anyhow::anyhow!("--header-for host `{host}` can never match: {why}; {fix}")
+        anyhow::anyhow!("{flag} host `{host}` can never match: {why}; {fix}")
     };
     let alone = |name: &str| format!("give `{name}` alone, which matches any port");
     if h.is_empty() || h.contains(char::is_whitespace) {
@@ -142,6 +212,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn header_files_are_read_line_by_line_and_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h");
+        std::fs::write(&path, "# c\r\n\r\n  X-Api-Key:  k-5e3  \r\nAccept: a\n#\n").unwrap();
+        let headers = headers_of(&format!("@{}", path.display()), "-H").unwrap();
+        let names: Vec<_> = headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["x-api-key", "accept"]);
+        assert_eq!(headers[0].1, "k-5e3");
+        // Every value read from a file is sensitive, whatever its name:
+        // a log that prints headers (a HeaderMap's Debug) shows none.
+        assert!(headers.iter().all(|(_, v)| v.is_sensitive()));
+        let mut map = reqwest::header::HeaderMap::new();
+        map.extend(headers);
+        assert!(!format!("{map:?}").contains("k-5e3"), "{map:?}");
+        // A header given on the command line is not a file's.
+        let (_, plain) = headers_of("X-Api-Key: k", "-H").unwrap().remove(0);
+        assert!(!plain.is_sensitive());
+    }
+
+    #[test]
     fn header_for_hosts_must_be_able_to_match() {
         for good in [
             "api.example.com",
@@ -151,7 +241,7 @@ mod tests {
             "[::1]",
             "localhost",
         ] {
-            assert!(check_host(good).is_ok(), "{good}");
+            assert!(check_host(good, "--header-for").is_ok(), "{good}");
         }
         for (bad, says) in [
             ("127.0.0.1:8080", "port"),
@@ -164,7 +254,8 @@ mod tests {
             ("", "not a host"),
             ("a b", "not a host"),
         ] {
-            let e = check_host(bad).unwrap_err().to_string();
+            let e = check_host(bad, "--rate-for").unwrap_err().to_string();
+            assert!(e.starts_with("--rate-for host"), "{e}");
             assert!(e.contains(says), "{bad}: {e}");
         }
     }

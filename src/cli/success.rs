@@ -16,6 +16,14 @@ pub struct SuccessArgs {
     #[arg(long, value_name = "LIST", default_value = DEFAULT_ACCEPT)]
     pub accept: StatusSet,
 
+    /// Final statuses that count as success for a response from HOST, instead of --accept;
+    /// repeatable
+    ///
+    /// HOST is the host that answered (after redirects), any port: --accept-for github.com
+    /// 200,429 for a site that answers bots with 429.
+    #[arg(long, num_args = 2, value_names = ["HOST", "LIST"], action = clap::ArgAction::Append)]
+    pub accept_for: Vec<String>,
+
     /// The body (up to --max-body) must match REGEX
     #[arg(long, value_name = "REGEX")]
     pub expect: Option<String>,
@@ -52,6 +60,7 @@ impl SuccessArgs {
     pub(super) fn resolve(self) -> anyhow::Result<Success> {
         Ok(Success {
             accept: self.accept,
+            accept_for: super::routing::host_rules(&self.accept_for, "--accept-for", str::parse)?,
             expect: self.expect.as_deref().map(expect).transpose()?,
             slow: self.slow.map(|d| d.0),
             expect_headers: self

@@ -149,3 +149,37 @@ fn bad_values_are_usage_errors() {
         assert!(config(args).is_err(), "{args:?} should fail");
     }
 }
+
+#[test]
+fn per_host_rules_resolve_once_into_the_config() {
+    let c = config(&[
+        "-X",
+        "head, get",
+        "--host-rate",
+        "5",
+        "--rate-for",
+        "API.Example.com",
+        "1/s",
+        "--accept-for",
+        "github.com",
+        "200,429",
+    ])
+    .unwrap();
+    assert_eq!(c.request.method, Method::HEAD);
+    assert!(c.request.head_then_get && c.needs().fields.method);
+    assert_eq!(c.limits.host_rate.unwrap().per_second, 5.0);
+    let own = c.limits.rate_for.get("api.example.com").unwrap();
+    assert_eq!(own.per_second, 1.0);
+    assert!(
+        c.success
+            .accept_for
+            .get("github.com")
+            .unwrap()
+            .contains(429)
+    );
+    let plain = config(&["-X", "HEAD"]).unwrap();
+    assert!(!plain.request.head_then_get && !plain.needs().fields.method);
+    assert!(plain.limits.host_rate.is_none() && plain.limits.rate_for.is_empty());
+    assert!(config(&["-X", "GET,HEAD"]).is_err());
+    assert!(config(&["--accept-for", "a.test:80", "200"]).is_err());
+}

@@ -23,7 +23,7 @@ pub use self::remember::{FailOn, Remember};
 
 use crate::output::Format;
 use crate::retry::RetryPolicy;
-use crate::values::{Rate, StatusSet};
+use crate::values::{HostRules, Rate, StatusSet};
 
 /// Default for `-c/--concurrency`.
 pub const DEFAULT_CONCURRENCY: usize = 50;
@@ -85,6 +85,11 @@ pub struct Limits {
     pub adaptive: Adapt,
     /// At most this many request starts per second, retries included.
     pub rate: Option<Rate>,
+    /// `--host-rate`: at most this many request starts per second to each
+    /// host (host name, any port), retries and redirect hops included.
+    pub host_rate: Option<Rate>,
+    /// `--rate-for HOST R`: a host's own rate, instead of `host_rate`.
+    pub rate_for: HostRules<Rate>,
     /// Limit for one attempt, from connect to the last body byte.
     pub timeout: Duration,
     /// Limit for establishing a connection (TCP and TLS).
@@ -124,6 +129,8 @@ impl Default for Limits {
             per_host: None,
             adaptive: Adapt::OnThrottle,
             rate: None,
+            host_rate: None,
+            rate_for: HostRules::default(),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             deadline: None,
@@ -137,6 +144,9 @@ impl Default for Limits {
 pub struct Success {
     /// Final statuses that count as success.
     pub accept: StatusSet,
+    /// `--accept-for HOST LIST`: a final response from HOST is judged by
+    /// its own list instead of `accept`.
+    pub accept_for: HostRules<StatusSet>,
     /// The body (up to `max_body`) must match this.
     pub expect: Option<regex::bytes::Regex>,
     /// `elapsed_ms` must be within this.
@@ -154,6 +164,7 @@ impl Default for Success {
     fn default() -> Self {
         Success {
             accept: DEFAULT_ACCEPT.parse().expect("valid default"),
+            accept_for: HostRules::default(),
             expect: None,
             slow: None,
             expect_headers: Vec::new(),
@@ -215,6 +226,9 @@ pub struct RequestSpec {
     pub http1_only: bool,
     /// `method` was given (`-X`), so it beats a jsonl line's body's POST.
     pub method_given: bool,
+    /// `-X HEAD,GET`: `method` is HEAD, and a HEAD refused with a status
+    /// that is not accepted is asked once more with GET.
+    pub head_then_get: bool,
     /// `--header-for`: headers sent only to their host.
     pub header_for: crate::routes::HostHeaders,
     /// `--resolve`: where requests to a host and port connect instead.
@@ -255,6 +269,7 @@ impl Default for RequestSpec {
             proxy: None,
             http1_only: false,
             method_given: false,
+            head_then_get: false,
             header_for: Default::default(),
             resolve: Vec::new(),
             identity: None,

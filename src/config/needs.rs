@@ -55,6 +55,7 @@ impl Needs {
             fields: Fields {
                 id: config.request.per_line,
                 request_id: config.protection.request_id.is_some(),
+                method: config.request.head_then_get,
                 timings: i.timings,
                 tls: i.tls_info,
                 headers: i.response_headers.is_some() || validators,
@@ -83,6 +84,8 @@ pub struct Fields {
     pub id: bool,
     /// `request_id`: `--request-id`.
     pub request_id: bool,
+    /// `method`: a method list (`-X HEAD,GET`).
+    pub method: bool,
     /// `timings`: `--timings`.
     pub timings: bool,
     /// `tls`: `--tls-info`.
@@ -117,6 +120,7 @@ impl Fields {
             false => record.id = None,
         }
         keep(self.request_id, &mut record.request_id);
+        keep(self.method, &mut record.method);
         keep(self.timings, &mut record.timings);
         keep(self.tls, &mut record.tls);
         keep(self.headers, &mut record.headers);
@@ -145,6 +149,7 @@ mod tests {
         let all = Fields {
             id: true,
             request_id: true,
+            method: true,
             timings: true,
             tls: true,
             headers: true,
@@ -159,7 +164,7 @@ mod tests {
         let json = serde_json::to_string(&r).unwrap();
         assert!(
             json.ends_with(
-                r#""id":null,"request_id":null,"timings":null,"tls":null,"headers":null,"started_at":null,"sha256":null,"saved_to":null,"change":null,"body":null}"#
+                r#""id":null,"request_id":null,"method":null,"timings":null,"tls":null,"headers":null,"started_at":null,"sha256":null,"saved_to":null,"change":null,"body":null}"#
             ),
             "{json}"
         );

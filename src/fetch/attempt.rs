@@ -2,6 +2,8 @@
 //! `--timeout`. Everything learned is kept in an [`Attempt`], so a timeout
 //! or an error half-way still leaves the record what did arrive.
 
+use std::cell::Cell;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -32,10 +34,16 @@ impl Fetcher<'_> {
             seen: self.needs.inspects().then(Box::default),
             ..Attempt::default()
         };
-        let start = Instant::now();
-        let exchange = self.exchange(url, shape, start, &mut out);
+        // Moved on by a redirect hop's wait for its host's rate: that is
+        // not the server's time (see `hop_paced`).
+        let start = Cell::new(Instant::now());
+        let exchange = self.exchange(url, shape, &start, &mut out);
         let timeout = self.config.limits.timeout;
-        if tokio::time::timeout(timeout, exchange).await.is_err() {
+        let timed_out = match self.gates.host_rates() {
+            None => tokio::time::timeout(timeout, exchange).await.is_err(),
+            Some(_) => within(timeout, &start, exchange).await.is_none(),
+        };
+        if timed_out {
             out.failure = Some(Failure {
                 kind: ErrorKind::Timeout,
                 message: format!("no complete response within {} (--timeout)", Dur(timeout)),
@@ -44,24 +52,48 @@ impl Fetcher<'_> {
             });
         }
         // seen.rs
-        let whole = out.failure.is_none();
-        let status = out
-            .response
-            .as_ref()
-            .filter(|_| whole)
-            .map(|r| r.status.as_u16());
-        // A 304 confirming the copy held has no body to check.
-        let status = status.filter(|_| !out.not_modified);
         if let Some(seen) = out.seen.as_deref_mut() {
-            self.expect_jq(status, &mut out.body, seen, start).await;
+            // A 304 confirming the copy held has no body to check.
+            let accepted = match (&out.failure, &out.response) {
+                (None, Some(r)) if !out.not_modified => {
+                    self.judge.accepts(r.status.as_u16(), Some(&r.url))
+                }
+                _ => false,
+            };
+            self.expect_jq(accepted, &mut out.body, seen, start.get())
+                .await;
         }
         out
+    }
+
+    /// `--host-rate`: a redirect hop waits for its host's next start. The
+    /// wait is admission, not the server's time, so it is left out of
+    /// what the attempt measures: the attempt's clock (`start`, which
+    /// `--timeout` and `ttfb_ms` count from) moves on by it, and the URL's
+    /// `elapsed_ms` leaves it out too (`Attempt::paced`). Otherwise a hop
+    /// to a host paced at 1/m would time out every attempt.
+    async fn hop_paced(&self, url: &Url, start: &Cell<Instant>, out: &mut Attempt) {
+        let Some(at) = self.gates.hop_start(url) else {
+            return;
+        };
+        let wait = at.into_std().saturating_duration_since(Instant::now());
+        if !wait.is_zero() {
+            start.set(start.get() + wait);
+            out.paced += wait;
+            tokio::time::sleep_until(at).await;
+        }
     }
 
     /// Sends the request and follows its redirects (this loop), then reads
     /// the final response's body (`body.rs`). Fills `out` as it goes, so a
     /// timeout keeps what was learned before it.
-    async fn exchange(&self, url: &Url, shape: &Shape<'_>, start: Instant, out: &mut Attempt) {
+    async fn exchange(
+        &self,
+        url: &Url,
+        shape: &Shape<'_>,
+        start: &Cell<Instant>,
+        out: &mut Attempt,
+    ) {
         let spec = &self.config.request;
         let max_redirects = spec.max_redirects;
         let mut url = url.clone();
@@ -96,7 +128,10 @@ impl Fetcher<'_> {
                     return;
                 }
             };
-            out.response = Some(ResponseMeta::of(&resp, start));
+            out.response = Some(ResponseMeta::of(&resp, start.get()));
+            if self.needs.fields.method {
+                out.method = Some(method.clone());
+            }
             if let Some(seen) = out.seen.as_deref_mut() {
                 self.seen_response(&resp, sent, seen); // seen.rs
             }
@@ -150,6 +185,9 @@ impl Fetcher<'_> {
             }
             out.redirects += 1;
             url = next;
+            if self.gates.host_rates().is_some() {
+                self.hop_paced(&url, start, out).await;
+            }
         };
 
         // Only a conditional request's 304 confirms the copy held.
@@ -185,6 +223,11 @@ pub(super) struct Attempt {
     /// The final response is a 304 to a conditional request
     /// (`--revalidate`).
     pub(super) not_modified: bool,
+    /// The method of the request that got `response`, when records tell
+    /// it (`-X HEAD,GET`).
+    pub(super) method: Option<Method>,
+    /// How long its redirect hops waited for their hosts' rates.
+    pub(super) paced: Duration,
 }
 
 impl Attempt {
@@ -246,6 +289,29 @@ impl ResponseMeta {
             remote_addr: resp.remote_addr(),
             ttfb: start.elapsed(),
             retry_after,
+        }
+    }
+}
+
+/// `fut` within `timeout` of `start`, which may move on while it runs
+/// (`hop_paced`); `None` when the time ran out first.
+async fn within<F: Future>(timeout: Duration, start: &Cell<Instant>, fut: F) -> Option<F::Output> {
+    tokio::pin!(fut);
+    loop {
+        // A timeout too long to add to the clock never ends.
+        let Some(deadline) = start.get().checked_add(timeout) else {
+            return Some(fut.await);
+        };
+        tokio::select! {
+            // The exchange first: an answer at the deadline still counts.
+            biased;
+            out = &mut fut => return Some(out),
+            () = tokio::time::sleep_until(deadline.into()) => {
+                // Unless a hop's wait moved the clock on meanwhile.
+                if start.get() + timeout <= Instant::now() {
+                    return None;
+                }
+            }
         }
     }
 }

@@ -38,6 +38,8 @@ pub(super) struct Tried<'a> {
     pub(super) pass: Pass,
     /// Whether the breaker was asked yet.
     asked: bool,
+    /// `-X HEAD,GET`: the GET after a refused HEAD is under way.
+    fell_back: bool,
     /// When the first attempt started (its request went out, admitted).
     pub(super) started: Instant,
     /// The wall clock at `started`, with `--timestamps`.
@@ -62,6 +64,7 @@ impl Fetcher<'_> {
             last: None,
             pass: Pass::Closed,
             asked: false,
+            fell_back: false,
             started: Instant::now(),
             started_at: None,
             held: None,
@@ -79,7 +82,18 @@ impl Fetcher<'_> {
         t: &mut Tried<'s>,
     ) -> Ending {
         let request_id = self.config.protection.request_id.as_ref();
+        // --host-rate, --rate-for: the host as their rule sees it.
+        let name = self
+            .gates
+            .host_rates()
+            .map(|_| crate::values::host_name(url));
+        // -X HEAD,GET: the request made after a refused HEAD.
+        let get = shape.head_then_get.then(|| shape.as_get());
         loop {
+            let shape = match (&get, t.fell_back) {
+                (Some(get), true) => get,
+                _ => shape,
+            };
             // Each attempt is admitted: a slot (kept from the last attempt
             // where the gates allow) and its host's limits. The host's key
             // is made only when admission looks at hosts (or once some host
@@ -94,7 +108,7 @@ impl Fetcher<'_> {
                 None => None,
             };
             let left = self.config.retry.retries.saturating_sub(t.attempts);
-            let admission = match self.admit(key, left, t.held.take(), stop).await {
+            let mut admission = match self.admit(key, name, left, t.held.take(), stop).await {
                 Admitted::Yes(a) => a,
                 Admitted::Stopped => return Ending::Cancelled,
                 Admitted::CircuitOpen => return Ending::CircuitOpen,
@@ -115,7 +129,7 @@ impl Fetcher<'_> {
                 tokio::select! {
                     biased;
                     _ = stop.stopped() => return Ending::Cancelled,
-                    _ = self.gates.pace() => {}
+                    _ = self.gates.pace(name, &mut admission) => {}
                 }
                 // The circuit may have opened during the wait.
                 if !self.breaker_passes(host, t) {
@@ -127,10 +141,10 @@ impl Fetcher<'_> {
                 return Ending::Cancelled;
             }
             if t.attempts == 0 {
-                // Waiting to be admitted (a slot, --per-host, --rate, a
-                // paused or adapting host) is not the URL's latency: its
-                // clock starts with its first request. A retry's own wait
-                // for admission counts, like its backoff.
+                // Waiting to be admitted (a slot, --per-host, --rate,
+                // --host-rate, a paused or adapting host) is not the URL's
+                // latency: its clock starts with its first request. A
+                // retry's own wait for admission counts, like its backoff.
                 t.started = Instant::now();
                 if self.needs.timestamps {
                     t.started_at = Some(crate::record::Stamp::now());
@@ -154,24 +168,39 @@ impl Fetcher<'_> {
                 }
                 a = self.attempt_when_free(url, shape, id.clone()) => a,
             };
+            // Its redirect hops' waits for their hosts' rates are not the
+            // URL's latency either (attempt.rs, `hop_paced`).
+            if !attempt.paced.is_zero() {
+                t.started += attempt.paced;
+            }
             let observed = attempt.observed();
+            let answered = attempt.response.as_ref().map(|r| &r.url);
             if let (Some(hosts), Some(host)) = (&self.hosts, host) {
                 let status = attempt.response.as_ref().map(|r| r.status.as_u16());
                 hosts.attempt(host, status, t.attempts > 1);
             }
             let verdict = match attempt.confirmed() {
                 true => self.judge.not_modified(),
-                false => self.judge.attempt(observed),
+                false => self.judge.attempt(observed, answered),
             };
-            let mut decision = self
-                .config
-                .retry
-                .decide(t.attempts - 1, &verdict, shape.idempotent);
+            let mut decision = match t.fell_back {
+                // The GET after a HEAD is one more attempt, never retried.
+                true => Decision::Stop,
+                false => self
+                    .config
+                    .retry
+                    .decide(t.attempts - 1, &verdict, shape.idempotent),
+            };
             if let (Decision::Retry(_), Some(budget)) = (decision, self.gates.budget()) {
                 if !budget.try_retry() {
                     decision = Decision::Stop;
                 }
             }
+            // -X HEAD,GET: a HEAD whose final answer is a refusal is asked
+            // once more, with GET, admitted like any attempt.
+            let fall_back = decision == Decision::Stop
+                && shape.head_then_get
+                && self.judge.falls_back_to_get(observed, answered);
             t.held = admission.done(Signal::of(observed), || {
                 key.map_or_else(|| crate::gates::host_key(url), str::to_owned)
             });
@@ -189,6 +218,7 @@ impl Fetcher<'_> {
             );
             t.last = Some(attempt);
             match decision {
+                Decision::Stop if fall_back => t.fell_back = true,
                 Decision::Stop => return Ending::Final(verdict),
                 Decision::Retry(wait) => {
                     // A stop during the wait ends the URL as cancelled.

@@ -30,7 +30,7 @@ impl Fetcher<'_> {
         // temporary file, deleted when dropped — by this future on a
         // timeout or a stop, or below when the body is not whole.
         let mut saving = self.saver.as_ref().and_then(|s| {
-            let accepted = self.judge.accepts(resp.status().as_u16());
+            let accepted = self.judge.accepts(resp.status().as_u16(), Some(resp.url()));
             accepted.then(|| s.begin())
         });
         loop {

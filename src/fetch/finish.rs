@@ -88,6 +88,11 @@ impl Fetcher<'_> {
                 .request_id
                 .as_ref()
                 .map(|_| last.request_id.clone()),
+            method: self
+                .needs
+                .fields
+                .method
+                .then(|| last.method.as_ref().map(|m| m.as_str().to_owned())),
             timings: inspect
                 .timings
                 .then(|| seen.hop.filter(|_| answered).map(|h| Box::new(h.timings()))),
@@ -121,7 +126,7 @@ impl Fetcher<'_> {
         let message = match (&last.failure, &last.response) {
             (Some(f), _) => f.message.clone(),
             (None, Some(r)) if kind == ErrorKind::Status => {
-                self.judge.status_message(r.status.as_u16())
+                self.judge.status_message(r.status.as_u16(), Some(&r.url))
             }
             _ => "no response".to_owned(),
         };

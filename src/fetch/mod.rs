@@ -143,7 +143,8 @@ impl<'c> Fetcher<'c> {
             gates: shared.gates.clone(),
             hosts: shared.hosts.clone(),
             clients,
-            judge: Judge::new(config.success.accept.clone(), config.retry.retry_on.clone()),
+            judge: Judge::new(config.success.accept.clone(), config.retry.retry_on.clone())
+                .with_accept_for(config.success.accept_for.clone()),
             idempotent: config.request.method.is_idempotent(),
             body: config.request.body.clone(),
             sensitive,
@@ -296,14 +297,19 @@ impl Fetcher<'_> {
     pub(super) async fn admit<'s>(
         &'s self,
         host: Option<&str>,
+        name: Option<&str>,
         left: u32,
         held: Option<crate::gates::Admission<'s>>,
         stop: &Stop,
     ) -> Admitted<'s> {
         let admitted = async {
             match held {
-                Some(held) => self.gates.readmit_in(host, self.lane, left, held).await,
-                None => self.gates.admit_in(host, self.lane, left).await,
+                Some(held) => {
+                    self.gates
+                        .readmit_in(host, name, self.lane, left, held)
+                        .await
+                }
+                None => self.gates.admit_as(host, name, self.lane, left).await,
             }
         };
         tokio::select! {

@@ -27,6 +27,23 @@ pub(super) struct Shape<'a> {
     /// `--revalidate`: `If-None-Match` or `If-Modified-Since`, with the
     /// value from the URL's earlier record (`remember.rs`).
     pub(super) validator: Option<(HeaderName, HeaderValue)>,
+    /// `-X HEAD,GET` (and no method of the line's own): a HEAD refused is
+    /// asked once more with GET.
+    pub(super) head_then_get: bool,
+}
+
+impl Shape<'_> {
+    /// `-X HEAD,GET`'s second request: the same, with GET.
+    pub(super) fn as_get(&self) -> Shape<'_> {
+        Shape {
+            method: Method::GET,
+            body: self.body.clone(),
+            headers: self.headers,
+            idempotent: true,
+            head_then_get: false,
+            validator: self.validator.clone(),
+        }
+    }
 }
 
 impl Fetcher<'_> {
@@ -42,6 +59,7 @@ impl Fetcher<'_> {
                 headers: None,
                 idempotent: self.idempotent,
                 validator: None,
+                head_then_get: spec.head_then_get,
             };
         };
         let body = line.body.clone().or_else(|| self.body.clone());
@@ -53,6 +71,7 @@ impl Fetcher<'_> {
         };
         Shape {
             idempotent: method.is_idempotent(),
+            head_then_get: spec.head_then_get && line.method.is_none(),
             method,
             body,
             headers: (!line.headers.is_empty()).then_some(&line.headers),

@@ -56,16 +56,15 @@ impl Fetcher<'_> {
     /// a slow one delays neither other URLs nor a signal. One still running
     /// at the timeout fails the check and is abandoned (jaq cannot be
     /// interrupted), taking the body with it.
-    /// `status` is the final response's, if the attempt is otherwise whole.
+    /// `accepted`: the attempt is whole and its final status accepted.
     pub(super) async fn expect_jq(
         &self,
-        status: Option<u16>,
+        accepted: bool,
         body: &mut Option<Vec<u8>>,
         seen: &mut Seen,
         started: Instant,
     ) {
         let filters = &self.config.success.expect_jq;
-        let accepted = status.is_some_and(|s| self.judge.accepts(s));
         if filters.is_empty() || !accepted {
             return;
         }

@@ -1,7 +1,8 @@
-//! Run-wide admission: what each request of a URL must pass — a `-c`
-//! slot, its host's `--per-host` permit, its host's adaptive limit and
-//! `Retry-After` pause (`adaptive.rs`), a `--rate` start, its host's
-//! circuit breaker, the retry budget. Every attempt is admitted on its own,
+//! Run-wide admission: what each request of a URL must pass — its host's
+//! `--host-rate` turn (`host_rate.rs`), a `-c` slot, its host's
+//! `--per-host` permit, its host's adaptive limit and `Retry-After` pause
+//! (`adaptive.rs`), a `--rate` start and its host's `--host-rate` start,
+//! its host's circuit breaker, the retry budget. Every attempt is admitted on its own,
 //! so a URL waiting between attempts (a backoff, a paused host) holds
 //! nothing.
 //!
@@ -28,6 +29,7 @@ pub mod adaptive;
 pub mod aimd;
 pub mod breaker;
 pub mod budget;
+pub mod host_rate;
 pub mod per_host;
 pub mod rate;
 pub mod signal;
@@ -38,10 +40,12 @@ use std::time::Duration;
 
 use reqwest::Url;
 use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::time::Instant;
 
 use self::adaptive::{Adaptive, Signal};
 use self::breaker::Breakers;
 use self::budget::RetryBudget;
+use self::host_rate::{HostRates, Turn};
 use self::per_host::{HostPermit, PerHost};
 use self::rate::Pacer;
 use crate::config::{Adapt, Config};
@@ -73,6 +77,8 @@ pub struct Gates {
     per_host: Option<Arc<PerHost>>,
     adaptive: Adaptive,
     pacer: Option<Pacer>,
+    /// `--host-rate`, `--rate-for`.
+    host_rates: Option<HostRates>,
     breakers: Option<Breakers>,
     budget: Option<RetryBudget>,
     /// URLs holding a slot right now.
@@ -86,6 +92,8 @@ pub struct Admission<'g> {
     _lane: Option<SemaphorePermit<'g>>,
     _host: Option<HostPermit>,
     adaptive: Option<adaptive::HostPermit<'g>>,
+    /// Its host's `--host-rate` turn, until its start is reserved.
+    turn: Option<Turn>,
     gates: &'g Gates,
 }
 
@@ -152,6 +160,7 @@ impl Gates {
                 config.retry.backoff_max,
             ),
             pacer: config.limits.rate.map(|r| Pacer::new(r.interval())),
+            host_rates: HostRates::new(config.limits.host_rate, &config.limits.rate_for),
             breakers: p
                 .trip_after
                 .map(|n| Breakers::new(n.get(), p.trip_cooldown)),
@@ -197,6 +206,11 @@ impl Gates {
         self.by_host() || self.adaptive.active()
     }
 
+    /// `--host-rate`, `--rate-for`: the hosts' rates, when given.
+    pub fn host_rates(&self) -> Option<&HostRates> {
+        self.host_rates.as_ref()
+    }
+
     /// The adaptive limits and `Retry-After` pauses of the hosts.
     pub fn adaptive(&self) -> &Adaptive {
         &self.adaptive
@@ -225,7 +239,24 @@ impl Gates {
         lane: Option<usize>,
         left: u32,
     ) -> Option<Admission<'_>> {
+        self.admit_as(host, None, lane, left).await
+    }
+
+    /// [`Gates::admit_in`] for a URL whose host is `name` (its host name,
+    /// given when [`Gates::host_rates`] are): first its host's turn and
+    /// the host's next start (`--host-rate`), waited for holding nothing.
+    pub async fn admit_as(
+        &self,
+        host: Option<&str>,
+        name: Option<&str>,
+        lane: Option<usize>,
+        left: u32,
+    ) -> Option<Admission<'_>> {
         let admit = async {
+            let turn = match (&self.host_rates, name) {
+                (Some(rates), Some(name)) => rates.turn(name).await,
+                _ => None,
+            };
             let host_permit = match (&self.per_host, host) {
                 (Some(limits), Some(host)) => Some(limits.acquire(host).await),
                 _ => None,
@@ -253,6 +284,7 @@ impl Gates {
                 _lane: lane,
                 _host: host_permit,
                 adaptive,
+                turn,
                 gates: self,
             }
         };
@@ -276,35 +308,60 @@ impl Gates {
     pub async fn readmit_in<'g>(
         &'g self,
         host: Option<&str>,
+        name: Option<&str>,
         lane: Option<usize>,
         left: u32,
         mut held: Admission<'g>,
     ) -> Option<Admission<'g>> {
-        match host {
-            Some(host) if self.adaptive.active() => match self.adaptive.try_acquire(host) {
-                Some(permit) => {
-                    held.adaptive = Some(permit);
-                    Some(held)
-                }
+        if let (Some(key), true) = (host, self.adaptive.active()) {
+            match self.adaptive.try_acquire(key) {
+                Some(permit) => held.adaptive = Some(permit),
                 None => {
                     drop(held);
-                    self.admit_in(Some(host), lane, left).await
+                    return self.admit_as(host, name, lane, left).await;
                 }
-            },
-            _ => Some(held),
+            }
+        }
+        // Its host's turn, if free and due now; else the URL waits for it
+        // like any other, holding nothing.
+        if let (Some(rates), Some(n)) = (&self.host_rates, name) {
+            match rates.try_turn(n) {
+                Ok(turn) => held.turn = turn,
+                Err(()) => {
+                    drop(held);
+                    return self.admit_as(host, name, lane, left).await;
+                }
+            }
+        }
+        Some(held)
+    }
+
+    /// Waits for the admitted attempt's start: its `--rate` start and its
+    /// host's `--host-rate` start (`name`), the later of both, reserved
+    /// now; then gives up the host's turn. At once without either flag.
+    pub async fn pace(&self, name: Option<&str>, admission: &mut Admission<'_>) {
+        let rate_at = self.pacer.as_ref().map(Pacer::reserve);
+        let host_at = match (&self.host_rates, name) {
+            (Some(rates), Some(name)) => rates.reserve(name, rate_at.unwrap_or_else(Instant::now)),
+            _ => None,
+        };
+        admission.turn = None;
+        if let Some(at) = host_at.or(rate_at) {
+            tokio::time::sleep_until(at).await;
         }
     }
 
-    /// Waits for a start slot under `--rate`; at once without it.
-    pub async fn pace(&self) {
-        if let Some(pacer) = &self.pacer {
-            pacer.wait().await;
-        }
-    }
-
-    /// Whether starts are paced (`--rate`).
+    /// Whether starts are paced (`--rate`, `--host-rate`, `--rate-for`).
     pub fn paced(&self) -> bool {
-        self.pacer.is_some()
+        self.pacer.is_some() || self.host_rates.is_some()
+    }
+
+    /// A redirect hop to `url` (`--host-rate`): the time its request may
+    /// start, reserved now; `None` without host rates or for a host
+    /// without one.
+    pub fn hop_start(&self, url: &Url) -> Option<Instant> {
+        let rates = self.host_rates.as_ref()?;
+        rates.reserve(crate::values::host_name(url), Instant::now())
     }
 }
 

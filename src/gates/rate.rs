@@ -25,15 +25,17 @@ impl Pacer {
 
     /// Waits for the next free start time and takes it.
     pub async fn wait(&self) {
-        let at = {
-            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
-            let at = next.map_or(now, |n| n.max(now));
-            // An interval too long to add to the clock: no further start.
-            *next = Some(at.checked_add(self.interval).unwrap_or(at + FOREVER));
-            at
-        };
-        tokio::time::sleep_until(at).await;
+        tokio::time::sleep_until(self.reserve()).await;
+    }
+
+    /// Takes the next free start time; the caller starts then.
+    pub fn reserve(&self) -> Instant {
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let at = next.map_or(now, |n| n.max(now));
+        // An interval too long to add to the clock: no further start.
+        *next = Some(at.checked_add(self.interval).unwrap_or(at + FOREVER));
+        at
     }
 }
 

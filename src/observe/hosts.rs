@@ -1,5 +1,6 @@
 //! `--host-stats`: one row per host — requests, ok URLs, 429/503 answers,
-//! retries, latency percentiles, and with `--adaptive` the final limit.
+//! retries, latency percentiles, with `--adaptive` the final limit, and
+//! with `--host-rate`/`--rate-for` the host's rate.
 //!
 //! Fed by the fetcher (which alone sees every attempt's answer) and read by
 //! the summary at the end. Memory stays bounded on lists of millions of
@@ -39,6 +40,9 @@ pub struct HostRow {
     /// With `--adaptive` (and only then): the host's limit at the end of
     /// the run, `None` for a host it has none for.
     pub limit: Option<Option<u32>>,
+    /// With `--host-rate` or `--rate-for` (and only then): the host's
+    /// rate in requests per second, `None` for a host without one.
+    pub rate: Option<Option<f64>>,
 }
 
 impl Default for HostRow {
@@ -50,6 +54,7 @@ impl Default for HostRow {
             retries: 0,
             latency: Histogram::new_with_bounds(1, LATENCY_MAX_US, 2).expect("valid bounds"),
             limit: None,
+            rate: None,
         }
     }
 }
@@ -171,6 +176,10 @@ pub fn row_json(host: &str, r: &HostRow) -> Value {
     // The key exists only in `--adaptive` runs.
     if let Some(limit) = r.limit {
         row["limit"] = json!(limit);
+    }
+    // The key exists only with --host-rate or --rate-for.
+    if let Some(rate) = r.rate {
+        row["rate"] = json!(rate);
     }
     row
 }

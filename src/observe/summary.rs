@@ -321,6 +321,9 @@ fn write_hosts(w: &mut impl Write, rows: &[(String, HostRow)]) -> io::Result<()>
         if let Some(Some(limit)) = r.limit {
             line.push_str(&format!(", limit {limit}"));
         }
+        if let Some(Some(rate)) = r.rate {
+            line.push_str(&format!(", rate {}/s", round(rate, 3)));
+        }
         writeln!(w, "{line}")?;
     }
     Ok(())
@@ -344,6 +347,17 @@ impl Observer for Summary {
             Adapt::Always => h.rows(Some(&|host: &str| adaptive.limit_of(host))),
             _ => h.rows(None),
         });
+        // The `rate` key, only with --host-rate or --rate-for; `other`
+        // stands for many hosts, and has none.
+        if let (Some(rows), Some(rates)) = (self.hosts.as_mut(), end.gates.host_rates()) {
+            for (host, row) in rows {
+                row.rate = Some(
+                    (host != "other")
+                        .then(|| rates.rate_of_key(host).map(|r| r.per_second))
+                        .flatten(),
+                );
+            }
+        }
         self.throttled = adaptive.most_throttled(THROTTLED_HINTS);
     }
 }

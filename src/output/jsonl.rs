@@ -67,6 +67,7 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
         error,
         id,
         request_id,
+        method,
         timings,
         tls,
         headers,
@@ -130,6 +131,10 @@ fn encode(out: &mut Vec<u8>, record: &Record) -> serde_json::Result<()> {
     if let Some(id) = request_id {
         out.extend_from_slice(b",\"request_id\":");
         value(out, id)?;
+    }
+    if let Some(method) = method {
+        out.extend_from_slice(b",\"method\":");
+        value(out, method)?;
     }
     if let Some(timings) = timings {
         out.extend_from_slice(b",\"timings\":");
@@ -238,6 +243,7 @@ mod tests {
             error: None,
             id: None,
             request_id: None,
+            method: None,
             timings: None,
             tls: None,
             headers: None,
@@ -271,10 +277,12 @@ mod tests {
         let mut binary = full.clone();
         binary.set_body(vec![0xff, 0x00, 0xfe]);
         binary.request_id = Some(Some("id".into()));
+        binary.method = Some(Some("GET".into()));
         binary.saved_to = Some(Some("out/127.0.0.1_8080/b/\"é\"".into()));
         records.push(binary);
         let mut answered = full.clone();
         answered.request_id = Some(None);
+        answered.method = Some(None);
         answered.timings = Some(Some(Box::new(crate::record::Timings {
             reused: false,
             dns_ms: None,

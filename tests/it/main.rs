@@ -19,6 +19,8 @@ mod faults;
 mod first_hour;
 mod habits;
 mod health;
+mod host_rate;
+mod host_rules;
 mod input;
 #[cfg(unix)]
 mod interrupts;
@@ -51,6 +53,7 @@ mod save_faults;
 #[cfg(unix)]
 mod save_links;
 mod save_names;
+mod secret_files;
 mod secrets;
 #[cfg(target_os = "linux")]
 mod signals;

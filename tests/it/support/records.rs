@@ -24,9 +24,10 @@ pub const KEYS: [&str; 14] = [
 ];
 
 /// Optional record keys, each only with its flag, in this order.
-pub const OPTIONAL: [&str; 11] = [
+pub const OPTIONAL: [&str; 12] = [
     "id",
     "request_id",
+    "method",
     "timings",
     "tls",
     "headers",
@@ -50,6 +51,8 @@ pub fn asked_keys<'a>(args: impl IntoIterator<Item = &'a OsStr>) -> Vec<&'static
             "--input-format" if next == Some("jsonl") => "id",
             "--input-format=jsonl" => "id",
             "--request-id" => "request_id",
+            "-X" | "--method" if next.is_some_and(|m| m.contains(',')) => "method",
+            m if m.starts_with("--method=") && m.contains(',') => "method",
             "--timings" => "timings",
             "--tls-info" => "tls",
             "--response-header" | "--revalidate" => "headers",
