@@ -79,7 +79,7 @@ impl Saver {
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         let name = self.spec.template.name(url, line, index);
         let name = unique(&written, name, line, index);
-        let path = self.spec.dir.join(&name);
+        let path = self.path_of(&name);
         let shown = path.to_string_lossy().into_owned();
         let place = || confine::place(&self.spec.dir, &self.root, &name);
         match temp.persist(place) {
@@ -101,8 +101,17 @@ impl Saver {
     /// keeps on a 304.
     pub fn existing(&self, url: &Url, line: &str, index: u64) -> Option<String> {
         let name = self.spec.template.name(url, line, index);
-        let path = self.spec.dir.join(&name);
+        let path = self.path_of(&name);
         path.is_file().then(|| path.to_string_lossy().into_owned())
+    }
+
+    /// The directory as given joined with `name` (segments separated by
+    /// `/`), part by part, so the path uses the platform's separator
+    /// throughout (`dir\host\a` on Windows, not `dir\host/a`).
+    fn path_of(&self, name: &str) -> std::path::PathBuf {
+        let mut path = self.spec.dir.clone();
+        path.extend(name.split('/'));
+        path
     }
 
     /// Fills `saved_to` of a finished record: an `ok` record's body `temp`
