@@ -86,7 +86,8 @@ pub struct Limits {
     pub connect_timeout: Duration,
     /// Limit for the whole run.
     pub deadline: Option<Duration>,
-    /// Fetch on this many threads, each with its own runtime and client.
+    /// Fetch on this many threads, each with its own runtime (the clients
+    /// share one TLS configuration).
     pub threads: NonZeroUsize,
 }
 
@@ -203,7 +204,7 @@ pub struct RequestSpec {
     /// Accept any TLS certificate.
     pub insecure: bool,
     /// Extra trusted root certificates (`--cacert`), already parsed.
-    pub cacerts: Vec<reqwest::Certificate>,
+    pub cacerts: Vec<rustls::pki_types::CertificateDer<'static>>,
     /// Proxy for all requests; `None` = the usual environment variables.
     pub proxy: Option<reqwest::Proxy>,
     /// Speak HTTP/1.1 only.
