@@ -62,17 +62,21 @@ impl Fetcher<'_> {
     async fn exchange(&self, url: &Url, shape: &Shape<'_>, start: Instant, out: &mut Attempt) {
         let spec = &self.config.request;
         let max_redirects = spec.max_redirects;
-        let mut url = url.clone();
+        // The URL of this hop: the given one, until a redirect moves on
+        // (cloned only for the request itself).
+        let first = url;
+        let mut redirected: Option<Url> = None;
         let mut method = shape.method.clone();
         let mut body = shape.body.clone();
         let mut send_sensitive = true;
         let resp = loop {
-            let client = self.clients.for_url(&url);
+            let url = redirected.as_ref().unwrap_or(first);
+            let client = self.clients.for_url(url);
             let mut req = client.request(method.clone(), url.clone());
             if send_sensitive && !self.sensitive.is_empty() {
                 req = req.headers(self.sensitive.clone());
             }
-            req = self.hop_headers(req, &url, shape, send_sensitive); // per_line.rs
+            req = self.hop_headers(req, url, shape, send_sensitive); // per_line.rs
             if let (Some(name), Some(id)) = (&self.config.protection.request_id, &out.request_id) {
                 // The same id on every hop of this attempt's redirects.
                 req = req.header(name, id.as_str());
@@ -80,7 +84,8 @@ impl Fetcher<'_> {
             if let Some(b) = &body {
                 req = req.body(b.clone());
             }
-            let sent = Instant::now();
+            // Read only by what answered (`seen.rs`): no clock otherwise.
+            let sent = out.seen.is_some().then(Instant::now);
             let resp = match req.send().await {
                 Ok(resp) => resp,
                 Err(e) => {
@@ -90,7 +95,7 @@ impl Fetcher<'_> {
                 }
             };
             out.response = Some(ResponseMeta::of(&resp, start));
-            if let Some(seen) = out.seen.as_deref_mut() {
+            if let (Some(seen), Some(sent)) = (out.seen.as_deref_mut(), sent) {
                 self.seen_response(&resp, sent, seen); // seen.rs
             }
             let status = resp.status();
@@ -142,7 +147,7 @@ impl Fetcher<'_> {
                 body = None;
             }
             out.redirects += 1;
-            url = next;
+            redirected = Some(next);
         };
 
         self.read_body(resp, out).await; // body.rs
@@ -198,7 +203,8 @@ impl Attempt {
 
 pub(super) struct ResponseMeta {
     pub(super) status: StatusCode,
-    pub(super) url: Url,
+    /// The response's URL, as the record's `final_url` writes it.
+    pub(super) url: String,
     pub(super) version: Version,
     pub(super) content_type: Option<String>,
     pub(super) remote_addr: Option<SocketAddr>,
@@ -220,7 +226,7 @@ impl ResponseMeta {
         };
         ResponseMeta {
             status,
-            url: resp.url().clone(),
+            url: resp.url().as_str().to_owned(),
             version: resp.version(),
             content_type: headers.get(header::CONTENT_TYPE).map(lossy),
             remote_addr: resp.remote_addr(),

@@ -61,14 +61,16 @@ impl Fetcher<'_> {
             _ => tried.started.elapsed(),
         };
         let error = error.or_else(|| self.check_assertions(&last, elapsed));
-        let r = last.response;
+        let mut r = last.response;
+        // Moved, not copied: the response is the record's now.
+        let final_url = r.as_mut().map(|r| std::mem::take(&mut r.url));
         let seen = last.seen.map(|s| *s).unwrap_or_default();
         let inspect = &self.config.inspect;
         let answered = r.is_some();
         let mut record = Record {
             index,
             url,
-            final_url: r.as_ref().map(|r| r.url.to_string()),
+            final_url,
             ok: error.is_none(),
             status: r.as_ref().map(|r| r.status.as_u16()),
             attempts: tried.attempts,
@@ -142,7 +144,12 @@ impl Fetcher<'_> {
             cert_valid: s.cert_valid,
             slow: s.slow,
         };
-        let message = first_failure(checks, &answer, SystemTime::now())?;
+        // The clock is read only by --cert-valid.
+        let now = match checks.cert_valid {
+            Some(_) => SystemTime::now(),
+            None => SystemTime::UNIX_EPOCH,
+        };
+        let message = first_failure(checks, &answer, now)?;
         Some(RecordError {
             kind: ErrorKind::Assertion,
             message,
