@@ -40,7 +40,9 @@ fn args() -> Result<Args, String> {
             "-c" => a.concurrency = value("-c")?.parse().map_err(|e| format!("-c: {e}"))?,
             "--cacert" => a.cacert = Some(value("--cacert")?),
             "--timeout" => {
-                let secs: f64 = value("--timeout")?.parse().map_err(|e| format!("--timeout: {e}"))?;
+                let secs: f64 = value("--timeout")?
+                    .parse()
+                    .map_err(|e| format!("--timeout: {e}"))?;
                 a.timeout = Some(Duration::from_secs_f64(secs));
             }
             _ if arg.starts_with('-') => return Err(format!("unknown option {arg}")),
@@ -74,7 +76,11 @@ fn main() -> ExitCode {
         .expect("a runtime");
     let (urls, ok) = runtime.block_on(fetch_all(&text, &args));
     eprintln!("urls {urls} ok {ok}");
-    if ok == urls { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok == urls {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 async fn fetch_all(text: &str, args: &Args) -> (usize, usize) {
