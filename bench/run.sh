@@ -7,6 +7,8 @@
 #   bench/run.sh                      # all three scenarios, RUNS=5
 #   N=1000000 SCENARIOS=keepalive bench/run.sh   # a million URLs
 #   RUNS=9 TOOLS="fanout oha" bench/run.sh
+#   SCENARIOS=keepalive RUNS=0 PROFILE=1 bench/run.sh   # callgrind only
+#   SCENARIOS= RUNS=3 MEMORY=1 bench/run.sh   # 10,000 requests in flight
 #
 # Scenarios (SCENARIOS, default all): keepalive (plain HTTP/1.1, connections
 # kept; N URLs, default 100000), tls-new (HTTPS, a new TLS connection and a
@@ -15,13 +17,23 @@
 # certificate made here with openssl; every client is given the CA.
 #
 # Settings (environment): C concurrency, RUNS repetitions per tool,
-# TOOLS (any of: fanout fanout-1t oha curl fanout-protected fanout-base;
-# fanout runs with its default --threads, fanout-1t with --threads 1;
+# TOOLS (any of: fanout fanout-1t bare oha curl fanout-protected fanout-base;
+# fanout runs with its default --threads, fanout-1t with --threads 1; bare
+# is bench/bare, reqwest alone on one thread (the yardstick for fanout's
+# own cost);
 # fanout-protected
 # is fanout with --trip-after, --retry-budget, --request-id and --metrics all
 # on, to measure what they cost; fanout-base is the binary FANOUT_BASE, an
 # older build to compare with in the same run), FANOUT (a prebuilt binary;
-# otherwise `cargo build --release`), KEEP=1 keeps the scratch directory.
+# otherwise `cargo build --release`), BARE (likewise for bench/bare),
+# KEEP=1 keeps the scratch directory.
+#
+# PROFILE=1 adds callgrind instruction counts per URL, by function, for
+# fanout --threads 1 and bare (N_PROF URLs minus N_PROF0, default 5000 and
+# 1000, so start-up cancels out; needs valgrind). MEMORY=1 adds the peak
+# RSS of fanout (both thread counts) and bare holding N_MEM (default 10000)
+# requests in flight at once to a local server that accepts and never
+# answers, each given up after 5 s.
 #
 # Traffic goes only to 127.0.0.1. Installs what is missing (as root): nginx,
 # curl, time and python3 from Debian, oha with `cargo install --locked`.
@@ -32,7 +44,7 @@ N_TLS=${N_TLS:-20000}
 N_H2=${N_H2:-50000}
 C=${C:-64}
 RUNS=${RUNS:-5}
-TOOLS=${TOOLS:-"fanout fanout-1t oha curl"}
+TOOLS=${TOOLS:-"fanout fanout-1t bare oha curl"}
 SCENARIOS=${SCENARIOS:-"keepalive tls-new h2"}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -64,6 +76,11 @@ if [ -z "${FANOUT:-}" ]; then
     say "building fanout"
     (cd "$repo" && cargo build --release --locked --quiet)
     FANOUT="$repo/target/release/fanout"
+fi
+if [ -z "${BARE:-}" ]; then
+    say "building bench/bare"
+    (cd "$here/bare" && cargo build --release --locked --quiet)
+    BARE="$here/bare/target/release/fanout-bench-bare"
 fi
 
 # --- scratch directory and nginx -----------------------------------------
@@ -171,6 +188,7 @@ run_tool() {
         measure fanout-protected "$FANOUT" -c "$C" "${tls[@]}" -i "$urls" \
             --trip-after 1000 --retry-budget 10 --request-id X-Request-Id \
             --metrics 127.0.0.1:0 ;;
+    bare) measure bare "$BARE" -c "$C" "${tls[@]}" "$urls" ;;
     fanout-base) measure fanout-base "${FANOUT_BASE:?set FANOUT_BASE to a binary}" -c "$C" "${tls[@]}" -i "$urls" ;;
     oha) measure oha oha --no-tui -n "$n" -c "$C" "${tls[@]}" "${oha_extra[@]}" --urls-from-file "$urls" ;;
     curl) measure curl curl -s -Z --parallel-max "$C" "${tls[@]}" "${curl_extra[@]}" -K "$work/curl.$sc.cfg" ;;
@@ -204,20 +222,109 @@ for rep in $(seq "$RUNS"); do
     done
 done
 
-# Futex calls per request (cross-thread wake-ups that block), from
-# strace -c -f on the first 20,000 URLs of the keep-alive list.
-futex=
+# System calls and wake-ups per request, from strace -c -f on the first
+# 20,000 URLs of the keep-alive list: all calls, futex (cross-thread
+# wake-ups that block) and epoll_wait (one per turn of an event loop that
+# had to ask the kernel for work).
+: >"$work/extra.txt"
 if command -v strace >/dev/null && [[ " $SCENARIOS " == *" keepalive "* ]]; then
-    say "futex calls per request"
+    say "system calls per request"
     head -20000 "$work/urls.keepalive.txt" >"$work/urls.strace.txt"
     m=$(wc -l <"$work/urls.strace.txt")
-    for threads in 1 default; do
-        args=()
-        [ "$threads" = default ] || args=(--threads "$threads")
-        strace -c -f -o "$work/strace.txt" "$FANOUT" "${args[@]}" -q -c "$C" -i "$work/urls.strace.txt" >/dev/null
-        calls=$(awk '$NF == "futex" { print $4 }' "$work/strace.txt")
-        futex="$futex --threads $threads: $(awk -v c="${calls:-0}" -v m="$m" 'BEGIN { printf "%.3f", c / m }');"
+    echo "System calls per request (strace -c -f, keep-alive, $m URLs, C=$C):" >>"$work/extra.txt"
+    for tool in fanout-1t fanout bare; do
+        case $tool in
+        fanout-1t) cmd=("$FANOUT" --threads 1 -q -c "$C" -i "$work/urls.strace.txt") ;;
+        fanout) cmd=("$FANOUT" -q -c "$C" -i "$work/urls.strace.txt") ;;
+        bare) cmd=("$BARE" -c "$C" "$work/urls.strace.txt") ;;
+        esac
+        strace -c -f -o "$work/strace.txt" "${cmd[@]}" >/dev/null 2>&1
+        awk -v m="$m" -v t="$tool" '
+            $NF == "total" { total = $4 }
+            $NF == "futex" { futex = $4 }
+            $NF == "epoll_wait" { epoll = $4 }
+            END { printf "- %s: %.2f in all, futex %.3f, epoll_wait %.3f\n", t, total / m, futex / m, epoll / m }
+        ' "$work/strace.txt" >>"$work/extra.txt"
     done
+fi
+
+# Instructions per URL (callgrind; user space only, independent of the
+# machine's load): two runs per tool, N_PROF and N_PROF0 URLs, and their
+# difference divided by N_PROF - N_PROF0, so start-up (loading the root
+# certificates, building the client) cancels out; then per crate and per
+# function (self cost) the same way.
+if [ "${PROFILE:-0}" = 1 ] && [[ " $SCENARIOS " == *" keepalive "* ]]; then
+    N_PROF=${N_PROF:-5000}
+    N_PROF0=${N_PROF0:-1000}
+    for k in "$N_PROF0" "$N_PROF"; do head -"$k" "$work/urls.keepalive.txt" >"$work/urls.prof.$k"; done
+    for tool in fanout-1t bare; do
+        for k in "$N_PROF0" "$N_PROF"; do
+            say "callgrind: $tool, $k URLs"
+            case $tool in
+            fanout-1t) cmd=("$FANOUT" --threads 1 -q -c "$C" -i "$work/urls.prof.$k") ;;
+            bare) cmd=("$BARE" -c "$C" "$work/urls.prof.$k") ;;
+            esac
+            valgrind --tool=callgrind --callgrind-out-file="$work/cg.$tool.$k" "${cmd[@]}" >/dev/null 2>"$work/cg.$tool.$k.err"
+        done
+    done
+    python3 "$here/callgrind_diff.py" "$N_PROF0" "$N_PROF" \
+        "fanout --threads 1" "$work/cg.fanout-1t.$N_PROF0" "$work/cg.fanout-1t.$N_PROF" \
+        bare "$work/cg.bare.$N_PROF0" "$work/cg.bare.$N_PROF" >>"$work/extra.txt"
+fi
+
+# Memory per request in flight: N_MEM URLs, all in flight at once (-c
+# N_MEM), to a server that accepts every connection and never answers;
+# each request is given up after 5 s. Peak RSS of each tool, interleaved.
+if [ "${MEMORY:-0}" = 1 ]; then
+    N_MEM=${N_MEM:-10000}
+    ulimit -n "$(ulimit -Hn)"
+    python3 -c '
+import asyncio
+async def hold(reader, writer):
+    await reader.read()  # until the client gives up; never answers
+    writer.close()
+async def main():
+    server = await asyncio.start_server(hold, "127.0.0.1", 0, backlog=16384)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+asyncio.run(main())
+' >"$work/hang.port" &
+    hang_pid=$!
+    until [ -s "$work/hang.port" ]; do sleep 0.05; done
+    seq 0 $((N_MEM - 1)) | sed "s|^|http://127.0.0.1:$(cat "$work/hang.port")/hang/|" >"$work/urls.hang.txt"
+    : >"$work/memory.tsv"
+    for rep in $(seq "${RUNS_MEM:-3}"); do
+        for tool in fanout-1t fanout bare; do
+            say "memory run $rep: $tool, $N_MEM in flight"
+            case $tool in
+            fanout-1t) cmd=("$FANOUT" --threads 1 -q -r 0 --timeout 5s -c "$N_MEM" -i "$work/urls.hang.txt") ;;
+            fanout) cmd=("$FANOUT" -q -r 0 --timeout 5s -c "$N_MEM" -i "$work/urls.hang.txt") ;;
+            bare) cmd=("$BARE" --timeout 5 -c "$N_MEM" "$work/urls.hang.txt") ;;
+            esac
+            # Every request times out, so every tool exits with 1.
+            /usr/bin/time -f '%M' -o "$work/time.txt" "${cmd[@]}" >"$work/out.mem" 2>/dev/null || true
+            echo "$tool $(tail -1 "$work/time.txt")" >>"$work/memory.tsv"
+            if [ "$tool" != bare ] && [ "$(grep -c '"kind":"timeout"' "$work/out.mem")" != "$N_MEM" ]; then
+                echo "$tool: not every request timed out" >&2
+                head -3 "$work/out.mem" >&2
+                exit 1
+            fi
+        done
+    done
+    kill "$hang_pid"
+    python3 - "$work/memory.tsv" "$N_MEM" >>"$work/extra.txt" <<'EOF'
+import statistics, sys
+rss = {}
+for line in open(sys.argv[1]):
+    tool, kib = line.split()
+    rss.setdefault(tool, []).append(int(kib))
+n = int(sys.argv[2])
+med = {t: statistics.median(v) for t, v in rss.items()}
+print(f"\nPeak RSS with {n:,} requests in flight (medians of {len(rss['bare'])}):")
+for t, kib in med.items():
+    extra = f", {(kib - med['bare']) / n:+.2f} KiB per request over bare" if t != "bare" else ""
+    print(f"- {t}: {kib / 1024:.1f} MiB{extra}")
+EOF
 fi
 
 first=
@@ -227,9 +334,9 @@ if [[ " $TOOLS " == *" fanout "* ]]; then
 fi
 
 # --- report --------------------------------------------------------------
-python3 - "$work/results.tsv" "$C" "$RUNS" "$first" "$machine" "$futex" <<'EOF'
+python3 - "$work/results.tsv" "$C" "$RUNS" "$first" "$machine" <<'EOF'
 import statistics, sys
-path, c, runs, first, machine, futex = sys.argv[1:7]
+path, c, runs, first, machine = sys.argv[1:6]
 rows = {}
 for line in open(path):
     sc, tool, n, wall, user, sys_, rss = line.split()
@@ -255,12 +362,17 @@ for sc, tools in rows.items():
         if f and tool != "fanout":
             ratios = [f"{f['rps'] / m['rps']:.2f}×", f"{f['cpu'] / m['cpu']:.2f}×", f"{f['rss'] / m['rss']:.2f}×"]
         print(f"| {tool} | {m['rps']:,.0f} | {m['cpu']:.2f} | {m['cpu'] / m['n'] * 1e6:.1f} | {m['rss']:.1f} | " + " | ".join(ratios) + " |")
-    print()
+    b = med.get("bare")
+    for tool in ("fanout-1t", "fanout"):
+        if b and tool in med:
+            m = med[tool]
+            extra = (m["cpu"] - b["cpu"]) / m["n"] * 1e6
+            print(f"\n{tool} over bare: {extra:+.2f} µs CPU per request ({m['cpu'] / b['cpu']:.2f}×), "
+                  f"{m['rps'] / b['rps']:.2f}× its requests/s, {m['rss'] - b['rss']:+.1f} MiB peak RSS", end="")
+    print("\n")
     for tool, rs in tools.items():
         each = ", ".join(f"{n / w:,.0f}" for n, w, _, _ in rs)
         print(f"{tool} requests/s per run: {each}")
-if futex:
-    print(f"\nfutex calls per request (strace -c -f, keep-alive, 20,000 URLs):{futex}")
 if first:
     print()
     for line in first.splitlines():
@@ -268,3 +380,7 @@ if first:
         what = {"idle": "line sent to a waiting fanout", "spawn": "line sent at process start"}[name]
         print(f"time to first record ({what}): median {median} ms, worst {worst} ms (target ≤ 50 ms)")
 EOF
+if [ -s "$work/extra.txt" ]; then
+    echo
+    cat "$work/extra.txt"
+fi

@@ -50,7 +50,7 @@
 //! - [`observe`]: observers of finished records — summary and `--stats`,
 //!   the metrics endpoint, the progress line, the `--report`s (JUnit,
 //!   Markdown).
-//! - `workers`: the default engine (`--threads`, the CPUs): a runtime and
+//! - `workers`: the engine of `--threads` 2 and more: a runtime and
 //!   a fetcher per thread, input handed out in chunks, records handed to
 //!   the one writer in batches.
 //! - [`run`]: a run: input stream → gates → fetch (on the workers, or

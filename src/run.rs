@@ -1,6 +1,7 @@
 //! A run: input stream → gates → fetch → writer and observers.
 //!
-//! By default (`--threads` = the CPUs) fetching happens on worker threads
+//! With `--threads` 2 or more (the default: one per 32 of `-c`, at most
+//! the CPUs) fetching happens on worker threads
 //! (`workers/`), each with its own runtime and client, pulling chunks of
 //! the input and handing finished records back in batches; this task stays
 //! the one writer. With `--threads 1` the fetcher runs right here. Both

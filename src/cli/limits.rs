@@ -85,7 +85,7 @@ pub struct LimitsArgs {
     #[arg(long, value_name = "DUR", value_parser = parse::duration, allow_hyphen_values = true)]
     pub deadline: Option<Dur>,
 
-    /// Fetch on N threads [default: the CPUs available]
+    /// Fetch on N threads [default: one per 32 of -c, at most the CPUs available]
     ///
     /// Each thread has its own runtime and connection pool; -c, --per-host, --rate and the
     /// breakers hold across all of them together. The environment variable FANOUT_THREADS,
@@ -123,7 +123,7 @@ impl LimitsArgs {
             deadline: self.deadline.map(|d| d.0),
             threads: match self.threads {
                 Some(n) => n,
-                None => threads_from_env()?,
+                None => threads_from_env(self.concurrency)?,
             },
         })
     }
@@ -142,15 +142,15 @@ pub(super) fn fit_open_files(mut limits: Limits) -> Limits {
     limits
 }
 
-/// The default of `--threads`: `FANOUT_THREADS` when set, else the CPUs
-/// available.
-fn threads_from_env() -> anyhow::Result<NonZeroUsize> {
-    use crate::config::{THREADS_ENV, available_threads};
+/// The default of `--threads`: `FANOUT_THREADS` when set, else what
+/// `concurrency` slots keep busy ([`crate::config::default_threads`]).
+fn threads_from_env(concurrency: NonZeroUsize) -> anyhow::Result<NonZeroUsize> {
+    use crate::config::{THREADS_ENV, default_threads};
     match std::env::var(THREADS_ENV) {
         Ok(v) if !v.trim().is_empty() => match v.trim().parse() {
             Ok(n) => Ok(n),
             Err(_) => bail!("{THREADS_ENV}={v:?} must be a whole number of at least 1"),
         },
-        _ => Ok(available_threads()),
+        _ => Ok(default_threads(concurrency)),
     }
 }

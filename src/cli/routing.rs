@@ -8,6 +8,8 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use reqwest::header::{HeaderName, HeaderValue};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 
 use crate::routes::HostHeaders;
 use crate::values::{HostRules, normalise_host};
@@ -25,16 +27,20 @@ pub(super) fn body(data: &str, flag: &str) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// `--cacert FILE`: at least one PEM certificate.
-pub(super) fn cacerts(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+/// `--cacert FILE`: at least one PEM certificate, as DER.
+pub(super) fn cacerts(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     let pem =
         std::fs::read(path).with_context(|| format!("cannot read --cacert {}", path.display()))?;
+    // Checked as the HTTP client checks it, then kept as DER, which both
+    // the client and the run's shared TLS configuration take.
     let certs = reqwest::Certificate::from_pem_bundle(&pem)
         .context("--cacert: not a PEM certificate file")?;
     if certs.is_empty() {
         bail!("--cacert: no certificate found in the file");
     }
-    Ok(certs)
+    CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .context("--cacert: not a PEM certificate file")
 }
 
 /// `--cert FILE` and `--key FILE`: the client identity for mutual TLS.

@@ -96,7 +96,8 @@ pub struct Limits {
     pub connect_timeout: Duration,
     /// Limit for the whole run.
     pub deadline: Option<Duration>,
-    /// Fetch on this many threads, each with its own runtime and client.
+    /// Fetch on this many threads, each with its own runtime (the clients
+    /// share one TLS configuration).
     pub threads: NonZeroUsize,
 }
 
@@ -117,15 +118,29 @@ pub enum Adapt {
 /// (the test suite runs the binary with several values through it).
 pub const THREADS_ENV: &str = "FANOUT_THREADS";
 
-/// The default of `--threads`: the CPUs available to the process.
+/// `-c` slots a fetch thread needs to pay for itself: a default thread
+/// count gives every thread at least this many (`bench/README.md`,
+/// "Threads that pay").
+pub const SLOTS_PER_THREAD: usize = 32;
+
+/// The default of `--threads` for `concurrency` URLs at once: one thread
+/// per whole [`SLOTS_PER_THREAD`] slots, at least one, and never more than
+/// the CPUs available to the process.
+pub fn default_threads(concurrency: NonZeroUsize) -> NonZeroUsize {
+    let fit = NonZeroUsize::new(concurrency.get() / SLOTS_PER_THREAD).unwrap_or(NonZeroUsize::MIN);
+    fit.min(available_threads())
+}
+
+/// The CPUs available to the process.
 pub fn available_threads() -> NonZeroUsize {
     std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
 }
 
 impl Default for Limits {
     fn default() -> Self {
+        let concurrency = NonZeroUsize::new(DEFAULT_CONCURRENCY).expect("non-zero default");
         Limits {
-            concurrency: NonZeroUsize::new(DEFAULT_CONCURRENCY).expect("non-zero default"),
+            concurrency,
             per_host: None,
             adaptive: Adapt::OnThrottle,
             rate: None,
@@ -134,7 +149,7 @@ impl Default for Limits {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             deadline: None,
-            threads: available_threads(),
+            threads: default_threads(concurrency),
         }
     }
 }
@@ -219,7 +234,7 @@ pub struct RequestSpec {
     /// Accept any TLS certificate.
     pub insecure: bool,
     /// Extra trusted root certificates (`--cacert`), already parsed.
-    pub cacerts: Vec<reqwest::Certificate>,
+    pub cacerts: Vec<rustls::pki_types::CertificateDer<'static>>,
     /// Proxy for all requests; `None` = the usual environment variables.
     pub proxy: Option<reqwest::Proxy>,
     /// Speak HTTP/1.1 only.
@@ -388,5 +403,27 @@ impl Config {
     /// What this configuration needs kept and written (`needs.rs`).
     pub fn needs(&self) -> Needs {
         Needs::of(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(v: usize) -> NonZeroUsize {
+        NonZeroUsize::new(v).unwrap()
+    }
+
+    #[test]
+    fn default_threads_fit_the_slots_and_the_cpus() {
+        let cpus = available_threads();
+        assert_eq!(default_threads(n(1)), n(1));
+        assert_eq!(default_threads(n(2 * SLOTS_PER_THREAD - 1)), n(1));
+        assert_eq!(default_threads(n(2 * SLOTS_PER_THREAD)), n(2).min(cpus));
+        assert_eq!(default_threads(n(1_000_000)), cpus);
+        assert_eq!(
+            Limits::default().threads,
+            default_threads(n(DEFAULT_CONCURRENCY))
+        );
     }
 }

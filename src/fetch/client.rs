@@ -22,8 +22,12 @@ pub(super) const SENSITIVE: [header::HeaderName; 3] = [
 
 /// The clients, and the sensitive headers kept out of their defaults:
 /// those are sent per request, and not after a cross-host redirect. With
-/// `--timings`, also the table their connectors fill.
-pub(super) fn build(config: &Config) -> anyhow::Result<(Clients, HeaderMap, Option<Arc<Tracker>>)> {
+/// `--timings`, also the table their connectors fill. `tls`: the run's
+/// shared TLS configuration (`tls.rs`), if it has one.
+pub(super) fn build(
+    config: &Config,
+    tls: Option<&rustls::ClientConfig>,
+) -> anyhow::Result<(Clients, HeaderMap, Option<Arc<Tracker>>)> {
     let mut defaults = config.request.headers.clone();
     let mut sensitive = HeaderMap::new();
     for name in SENSITIVE {
@@ -33,13 +37,18 @@ pub(super) fn build(config: &Config) -> anyhow::Result<(Clients, HeaderMap, Opti
         defaults.remove(&name);
     }
     let tracker = config.needs().timings.then(Tracker::new);
-    let make = || builder(config, &defaults, tracker.as_ref());
+    let make = || builder(config, &defaults, tracker.as_ref(), tls);
     let clients = Clients::build(&config.request.resolve, make)?;
     Ok((clients, sensitive, tracker))
 }
 
 /// A builder with every setting of the run but `--resolve`'s overrides.
-fn builder(config: &Config, defaults: &HeaderMap, tracker: Option<&Arc<Tracker>>) -> ClientBuilder {
+fn builder(
+    config: &Config,
+    defaults: &HeaderMap,
+    tracker: Option<&Arc<Tracker>>,
+    tls: Option<&rustls::ClientConfig>,
+) -> ClientBuilder {
     let spec = &config.request;
     let mut builder = Client::builder()
         .default_headers(defaults.clone())
@@ -49,8 +58,15 @@ fn builder(config: &Config, defaults: &HeaderMap, tracker: Option<&Arc<Tracker>>
     if spec.http1_only {
         builder = builder.http1_only();
     }
-    if !spec.cacerts.is_empty() {
-        builder = builder.tls_certs_merge(spec.cacerts.iter().cloned());
+    if let Some(tls) = tls {
+        // The same settings as those below, built once for every client.
+        builder = builder.tls_backend_preconfigured(tls.clone());
+    } else if !spec.cacerts.is_empty() {
+        let certs = spec
+            .cacerts
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok());
+        builder = builder.tls_certs_merge(certs);
     }
     if let Some(proxy) = &spec.proxy {
         builder = builder.proxy(proxy.clone());

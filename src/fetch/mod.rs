@@ -7,6 +7,7 @@
 //! covers the whole chain.
 //!
 //! - `client.rs`: the HTTP client of the run.
+//! - `tls.rs`: the one TLS configuration the clients of `--threads` share.
 //! - `resolve.rs`: `--resolve`, one client per port it names.
 //! - `per_line.rs`: a jsonl line's method, headers and body; the
 //!   `--header-for` headers of each hop.
@@ -37,6 +38,7 @@ mod pipeline;
 mod remember;
 mod resolve;
 mod seen;
+mod tls;
 
 use self::attempts::Ending;
 use self::limit::FailureLimit;
@@ -72,6 +74,9 @@ pub struct Shared {
     saver: Option<Arc<crate::save::Saver>>,
     /// `--threads`: the fetch thread's share of the slots (`gates/`).
     lane: Option<usize>,
+    /// With more than one thread: the TLS configuration every thread's
+    /// client shares (`tls.rs`).
+    tls: Option<rustls::ClientConfig>,
 }
 
 impl Shared {
@@ -85,6 +90,7 @@ impl Shared {
 
     /// The run-wide state `config` asks for, around `gates` and `hosts`.
     pub fn new(config: &Config, gates: Arc<Gates>, hosts: Option<Arc<HostStats>>) -> Shared {
+        let threads = gates.threads();
         Shared {
             gates,
             hosts,
@@ -97,6 +103,7 @@ impl Shared {
                 .clone()
                 .map(|spec| Arc::new(crate::save::Saver::new(spec))),
             lane: None,
+            tls: (threads > 1).then(|| tls::shared(config)).flatten(),
         }
     }
 }
@@ -137,7 +144,7 @@ impl<'c> Fetcher<'c> {
     /// to the runtime that opened its connections) for a run sharing
     /// `shared`.
     pub fn new(config: &'c Config, shared: &Shared) -> anyhow::Result<Fetcher<'c>> {
-        let (clients, sensitive, tracker) = client::build(config)?;
+        let (clients, sensitive, tracker) = client::build(config, shared.tls.as_ref())?;
         Ok(Fetcher {
             config,
             gates: shared.gates.clone(),
