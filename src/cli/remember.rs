@@ -45,7 +45,7 @@ pub struct RememberArgs {
     /// With --skip-ok: skip only records that started within DUR (e.g. 1d)
     ///
     /// Records without `started_at` are too old.
-    #[arg(long, value_name = "DUR", value_parser = parse::duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse::duration, allow_hyphen_values = true)]
     pub max_age: Option<Dur>,
 
     /// Conditional requests from FILE's records (ETag, Last-Modified)

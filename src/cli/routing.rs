@@ -71,8 +71,12 @@ pub(super) fn header_for(pairs: &[String]) -> anyhow::Result<HostHeaders> {
             bail!("--header-for takes a HOST and a 'Name: value'");
         };
         check_host(host, "--header-for")?;
+        // The one definition of a host, as for --rate-for and --accept-for.
+        let Some(host) = normalise_host(host) else {
+            bail!("--header-for host `{host}` is not a host name; give one, e.g. api.example.com");
+        };
         for (name, value) in headers_of(header, "--header-for")? {
-            header_for.add(host, name, value);
+            header_for.add(&host, name, value);
         }
     }
     Ok(header_for)
@@ -216,6 +220,16 @@ pub(super) fn parse_header(h: &str, flag: &str) -> anyhow::Result<(HeaderName, H
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found in review: `--header-for` lower-cased its host only, while
+    /// `--rate-for` and `--accept-for` also turn it into punycode; a
+    /// header for `BÜCHER.test` was never sent to `http://bücher.test/`.
+    #[test]
+    fn header_for_hosts_are_normalised_like_every_per_host_rule() {
+        let h = header_for(&["BÜCHER.test".into(), "X-A: 1".into()]).unwrap();
+        let url = reqwest::Url::parse("http://bücher.test:8080/x").unwrap();
+        assert!(h.for_url(&url).is_some());
+    }
 
     #[test]
     fn header_files_are_read_line_by_line_and_never_shown() {

@@ -218,6 +218,8 @@ pub(super) struct Attempt {
     pub(super) starved: bool,
     /// What `inspect` and the checks keep of the final response.
     pub(super) seen: Option<Box<super::seen::Seen>>,
+    /// The final response answered a HEAD: it has no body to save.
+    pub(super) bodiless: bool,
     /// `--hash`: the SHA-256 of the body, when it was read whole.
     pub(super) sha256: Option<crate::record::Digest>,
     /// The final response is a 304 to a conditional request

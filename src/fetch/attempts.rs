@@ -113,9 +113,10 @@ impl Fetcher<'_> {
                 Admitted::Stopped => return Ending::Cancelled,
                 Admitted::CircuitOpen => return Ending::CircuitOpen,
             };
-            if key.is_none() && self.gates.needs_host() {
-                // A host throttled while this URL waited for its slot:
-                // admission looks at hosts now, so wait again, for its own.
+            if (key.is_none() && self.gates.needs_host()) || admission.host_paused() {
+                // While this URL waited for its slot, some host throttled
+                // (admission looks at hosts now) or its own host was
+                // paused (no request to it starts): it waits again.
                 drop(admission);
                 continue;
             }

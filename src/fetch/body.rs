@@ -29,7 +29,9 @@ impl Fetcher<'_> {
         // Saving bodies (-o): a body that can make the URL ok goes to a
         // temporary file, deleted when dropped — by this future on a
         // timeout or a stop, or below when the body is not whole.
-        let mut saving = self.saver.as_ref().and_then(|s| {
+        // A HEAD has no body: nothing to save (nor to hash).
+        out.bodiless = head;
+        let mut saving = self.saver.as_ref().filter(|_| !head).and_then(|s| {
             let accepted = self.judge.accepts(resp.status().as_u16(), Some(resp.url()));
             accepted.then(|| s.begin())
         });

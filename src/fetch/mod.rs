@@ -260,12 +260,18 @@ impl<'c> Fetcher<'c> {
         // Saving bodies (-o): the last attempt's file is renamed into place
         // only if the finished record is ok, else deleted.
         let body_file = tried.last.as_mut().and_then(|a| a.body_file.take());
+        let bodiless = tried.last.as_ref().is_some_and(|a| a.bodiless);
         revalidation.confirmed = tried.last.as_ref().is_some_and(|a| a.confirmed());
         let mut record = self.finish(index, line, tried, stop, host, shape.idempotent);
         if let Some(saver) = &self.saver {
             match revalidation.kept.take().filter(|_| revalidation.confirmed) {
                 // A 304 keeps the file saved earlier, as it is.
-                Some(kept) if record.ok => record.saved_to = Some(Some(kept)),
+                Some(kept) if record.ok => {
+                    saver.keep(&url, &record.url, record.index);
+                    record.saved_to = Some(Some(kept));
+                }
+                // A HEAD answer has no body: nothing saved, nothing failed.
+                _ if bodiless => record.saved_to = Some(None),
                 _ => saver.settle(&mut record, &url, body_file),
             }
         }

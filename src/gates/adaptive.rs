@@ -107,6 +107,12 @@ pub struct Throttled {
     pub requests: u64,
 }
 
+/// `at + wait`, or as late as a clock goes (a `Retry-After` of centuries
+/// under an as large `--backoff-max` must not overflow).
+fn later(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait).unwrap_or_else(|| at + super::FOREVER)
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -175,7 +181,7 @@ impl Adaptive {
             let pause = {
                 let mut st = lock(&host.state);
                 match st.paused_until {
-                    Some(until) if Instant::now() < until + stagger => Some(until),
+                    Some(until) if Instant::now() < later(until, stagger) => Some(until),
                     _ => {
                         if st.has_room() {
                             st.in_flight += 1;
@@ -198,7 +204,7 @@ impl Adaptive {
                     // Whichever first: the pause ends (for this URL's group),
                     // or something changed.
                     tokio::select! {
-                        () = tokio::time::sleep_until(until + stagger) => {}
+                        () = tokio::time::sleep_until(later(until, stagger)) => {}
                         () = &mut changed => {}
                     }
                 }
@@ -268,7 +274,7 @@ impl Adaptive {
             (None, Adapt::Fixed) => {}
         }
         if let Some(wait) = retry_after {
-            let until = Instant::now() + wait.min(self.pause_max);
+            let until = later(Instant::now(), wait.min(self.pause_max));
             st.paused_until = Some(st.paused_until.map_or(until, |u| u.max(until)));
             if st.aimd.is_some() {
                 st.reopening = Some(1);
@@ -327,6 +333,18 @@ impl Adaptive {
 }
 
 impl HostPermit<'_> {
+    /// Whether the host is paused now (a `Retry-After` came while this
+    /// permit's URL waited for its slot).
+    pub fn paused(&self) -> bool {
+        let st = lock(&self.host.state);
+        st.paused_until.is_some_and(|u| Instant::now() < u)
+    }
+
+    /// Whether the host's limit adapts.
+    pub fn adapting(&self) -> bool {
+        lock(&self.host.state).aimd.is_some()
+    }
+
     /// Gives the permit back with what the attempt's outcome said.
     pub fn done(self, signal: Signal) {
         let mut st = lock(&self.host.state);
@@ -361,7 +379,10 @@ impl Drop for HostPermit<'_> {
         let idle = {
             let mut st = lock(&self.host.state);
             st.in_flight -= 1;
-            st.in_flight == 0
+            // A paused host is kept until its pause ends: forgetting it
+            // would forget the server's Retry-After.
+            let paused = st.paused_until.is_some_and(|u| Instant::now() < u);
+            st.in_flight == 0 && !paused
         };
         self.host.changed.notify_waiters();
         if idle {

@@ -2,9 +2,10 @@
 //! `--host-rate` turn (`host_rate.rs`), a `-c` slot, its host's
 //! `--per-host` permit, its host's adaptive limit and `Retry-After` pause
 //! (`adaptive.rs`), a `--rate` start and its host's `--host-rate` start,
-//! its host's circuit breaker, the retry budget. Every attempt is admitted on its own,
-//! so a URL waiting between attempts (a backoff, a paused host) holds
-//! nothing.
+//! its host's circuit breaker, the retry budget. Every attempt is admitted
+//! on its own. Between attempts a URL keeps its slot only while its host
+//! neither throttles nor adapts (see [`Admission::done`]): a URL waiting
+//! for a throttled or paused host holds nothing, so other hosts go on.
 //!
 //! [`Gates`] is built once by the run and lent to the fetcher (which asks
 //! it) and to the metrics and summary (which read it): the state lives in
@@ -105,11 +106,13 @@ impl Admission<'_> {
     ///
     /// The URL keeps its slot (and `--per-host` permit) for its next
     /// attempt and until its record is made — unless its host asked it to
-    /// come back later (a `Retry-After`), or every host adapts
-    /// (`--adaptive`): then it waits holding nothing, so other hosts' URLs
-    /// go on. Pass what this returns to [`Gates::readmit_in`], which gives
+    /// come back later (a `Retry-After`), or its host's limit adapts (it
+    /// throttled, or `--adaptive`): then it waits holding nothing, so other
+    /// hosts' URLs go on. With `--no-adaptive` only a `Retry-After` makes it
+    /// let go. Pass what this returns to [`Gates::readmit_in`], which gives
     /// the slot up too if the host cannot take the next attempt at once.
     pub fn done(mut self, signal: Signal, host: impl FnOnce() -> String) -> Option<Self> {
+        let adapting = self.adaptive.as_ref().is_some_and(|p| p.adapting());
         match (self.adaptive.take(), signal) {
             (Some(permit), _) => permit.done(signal),
             (None, Signal::Throttled(retry_after)) => {
@@ -120,9 +123,18 @@ impl Admission<'_> {
             }
             (None, _) => {}
         }
-        let keep = !matches!(signal, Signal::Throttled(Some(_)))
-            && self.gates.adaptive.mode() != Adapt::Always;
+        let keep = match self.gates.adaptive.mode() {
+            Adapt::Always => false,
+            Adapt::Fixed => !matches!(signal, Signal::Throttled(Some(_))),
+            Adapt::OnThrottle => !matches!(signal, Signal::Throttled(_)) && !adapting,
+        };
         keep.then_some(self)
+    }
+
+    /// Whether this attempt's host was paused (a `Retry-After`) while the
+    /// URL waited for its slot: then it must not go out now.
+    pub fn host_paused(&self) -> bool {
+        self.adaptive.as_ref().is_some_and(|p| p.paused())
     }
 }
 

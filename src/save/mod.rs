@@ -105,6 +105,14 @@ impl Saver {
         path.is_file().then(|| path.to_string_lossy().into_owned())
     }
 
+    /// A 304 kept the file saved earlier under the URL's name: no other URL
+    /// of this run may write that name now.
+    pub fn keep(&self, url: &Url, line: &str, index: u64) {
+        let name = self.spec.template.name(url, line, index);
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        written.insert(key(&name));
+    }
+
     /// The directory as given joined with `name` (segments separated by
     /// `/`), part by part, so the path uses the platform's separator
     /// throughout (`dir\host\a` on Windows, not `dir\host/a`).

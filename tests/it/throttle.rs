@@ -207,3 +207,109 @@ fn issue_22_a_failure_after_retries_says_how_many_attempts() {
         "status 503 is not accepted (--accept 200-299)"
     );
 }
+
+/// Found in review: URLs of a host that waited for a `-c` slot while the
+/// host was paused by a `Retry-After` went out as slots freed up.
+#[test]
+fn review_urls_parked_for_a_slot_wait_out_their_hosts_pause() {
+    // Another host's 429 makes admission look at hosts from then on.
+    let other = AppServer::start(Router::new().route("/{n}", get(|| async { too_many() })));
+    let arrivals = Arrivals::default();
+    let log = arrivals.clone();
+    let app = Router::new().route(
+        "/{n}",
+        get(move |path: axum::extract::Path<String>| {
+            let log = log.clone();
+            async move {
+                log.push((Instant::now(), path.0.clone(), true));
+                match path.0.as_str() {
+                    "slow" => {
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        "ok".into_response()
+                    }
+                    "pause" => too_many(),
+                    _ => "ok".into_response(),
+                }
+            }
+        }),
+    );
+    let host = AppServer::start(app);
+    let mut urls = vec![other.url("/x"), host.url("/slow"), host.url("/pause")];
+    urls.extend((0..4).map(|i| host.url(&format!("/{i}"))));
+    let out = fanout()
+        .args(["-q", "-c", "1", "--threads", "1", "-r", "0", "--ordered"])
+        .args(&urls)
+        .run();
+    assert_eq!(out.records.len(), 7);
+    let sent = arrivals.all();
+    let paused_at = sent.iter().find(|(_, p, _)| p == "pause").unwrap().0;
+    // Nothing reaches the host while it is paused (whatever went before).
+    for (at, path, _) in sent.iter().filter(|(at, _, _)| *at > paused_at) {
+        let after = at.duration_since(paused_at);
+        assert!(
+            after >= Duration::from_secs(1),
+            "/{path} {after:?} after the pause began"
+        );
+    }
+    assert!(sent.iter().filter(|(at, _, _)| *at > paused_at).count() > 0);
+}
+
+/// Found in review: a Retry-After of centuries under as large a
+/// `--backoff-max` overflowed the clock (a panic).
+#[test]
+fn review_a_retry_after_of_centuries_does_not_overflow() {
+    let app = AppServer::start(Router::new().route(
+        "/{n}",
+        get(|| async {
+            let mut r = StatusCode::TOO_MANY_REQUESTS.into_response();
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static("15000000000000000000"),
+            );
+            r
+        }),
+    ));
+    let out = fanout()
+        .args(["-q", "-r", "0", "--backoff-max", "15000000000000000000s"])
+        .args([app.url("/a")])
+        .run();
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(out.status, Some(1), "{}", out.stderr);
+    assert_eq!(kind(out.one()), "status");
+}
+
+/// Found in review: a HEAD answer with `-o` saved an empty file.
+#[test]
+fn review_a_head_answer_saves_nothing() {
+    let app = AppServer::start(Router::new().route("/{n}", get(|| async { "body" })));
+    let dir = tempfile::tempdir().unwrap();
+    let out = fanout()
+        .args(["-q", "-X", "HEAD", "-o"])
+        .arg(dir.path())
+        .arg(app.url("/a"))
+        .run();
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
+    let r = out.one();
+    assert!(r["saved_to"].is_null(), "{r}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file");
+}
+
+/// Found in review: `--max-age -1d` was taken for a URL.
+#[test]
+fn review_a_negative_max_age_says_so() {
+    let out = fanout()
+        .args([
+            "--skip-ok",
+            "/nonexistent",
+            "--max-age",
+            "-1d",
+            "http://127.0.0.1:9/",
+        ])
+        .run();
+    assert_eq!(out.status, Some(2));
+    assert!(
+        out.stderr.contains("must not be negative"),
+        "{}",
+        out.stderr
+    );
+}
