@@ -196,7 +196,7 @@ pub struct Record {
     /// With `--hash`: the SHA-256 of the decoded body read whole (`null`
     /// when none was).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<Option<Digest>>,
+    pub sha256: Option<Option<Box<Digest>>>,
     /// With `-o`: the path the body was saved to (`null` when nothing was
     /// saved). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]

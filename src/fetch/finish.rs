@@ -109,7 +109,7 @@ impl Fetcher<'_> {
                     .map(|h| pick.pick(h))
             }),
             started_at: self.needs.fields.started_at.then_some(started_at),
-            sha256: self.needs.fields.sha256.then_some(last.sha256),
+            sha256: self.needs.fields.sha256.then(|| last.sha256.map(Box::new)),
             saved_to: None,
             change: None,
             body: None,

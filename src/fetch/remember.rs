@@ -60,7 +60,7 @@ impl Fetcher<'_> {
         if let Some(prior) = &confirmed {
             if let Some(sha) = record.sha256.as_mut() {
                 // The content is the one hashed then.
-                *sha = prior.sha256;
+                *sha = prior.sha256.map(Box::new);
             }
             if let Some(Some(headers)) = record.headers.as_mut() {
                 for (name, values) in &mut headers.0 {
@@ -87,7 +87,7 @@ impl Fetcher<'_> {
             Some(prior) => prior.status,
             None => record.status,
         };
-        let sha = record.sha256.flatten();
+        let sha = record.sha256.clone().flatten().map(|d| *d);
         let was = baseline.get(key);
         let was = was.as_ref().map(|p| (p.ok, p.status, p.sha256.as_ref()));
         record.change = Some(Some(Change::of((record.ok, status, sha.as_ref()), was)));

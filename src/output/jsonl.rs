@@ -327,7 +327,7 @@ mod tests {
         records.push(unsaved);
         let mut remembered = full.clone();
         remembered.started_at = Some(Some(crate::record::Stamp(1_796_550_063_123)));
-        remembered.sha256 = Some(Some(crate::record::Digest([0xab; 32])));
+        remembered.sha256 = Some(Some(Box::new(crate::record::Digest([0xab; 32]))));
         remembered.saved_to = Some(Some("out/a".into()));
         for change in crate::record::Change::ALL {
             remembered.change = Some(Some(change));
