@@ -9,7 +9,6 @@
 
 use std::net::SocketAddr;
 use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -17,9 +16,11 @@ use reqwest::header::{HeaderMap, HeaderName};
 
 mod needs;
 mod remember;
+mod report;
 
 pub use self::needs::{Fields, Needs};
 pub use self::remember::{FailOn, Remember};
+pub use self::report::{ReportFormat, ReportSpec};
 
 use crate::output::Format;
 use crate::retry::RetryPolicy;
@@ -332,66 +333,6 @@ pub struct Verdicts {
     pub reports: Vec<ReportSpec>,
     /// Stop once this many records are final and not ok.
     pub max_failures: Option<NonZeroU64>,
-}
-
-/// One `--report FORMAT=FILE`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportSpec {
-    /// What kind of report.
-    pub format: ReportFormat,
-    /// Where it goes; replaced when the run ends.
-    pub path: PathBuf,
-}
-
-/// The formats of `--report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportFormat {
-    /// JUnit XML, for CI test reporters.
-    Junit,
-    /// Markdown tables, for `$GITHUB_STEP_SUMMARY`.
-    Markdown,
-}
-
-impl ReportFormat {
-    /// The name used on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            ReportFormat::Junit => "junit",
-            ReportFormat::Markdown => "markdown",
-        }
-    }
-}
-
-impl std::fmt::Display for ReportSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}={}", self.format.name(), self.path.display())
-    }
-}
-
-impl std::str::FromStr for ReportSpec {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (format, path) = s
-            .split_once('=')
-            .ok_or_else(|| format!("`{s}` is not FORMAT=FILE (like junit=report.xml)"))?;
-        let format = match format.to_ascii_lowercase().as_str() {
-            "junit" => ReportFormat::Junit,
-            "markdown" | "md" => ReportFormat::Markdown,
-            _ => {
-                return Err(format!(
-                    "unknown report format `{format}`; use junit or markdown"
-                ));
-            }
-        };
-        if path.is_empty() {
-            return Err(format!("`{s}` names no FILE"));
-        }
-        Ok(ReportSpec {
-            format,
-            path: PathBuf::from(path),
-        })
-    }
 }
 
 impl Config {
