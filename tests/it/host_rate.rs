@@ -42,16 +42,12 @@ impl Hosts {
     }
 
     fn url(&self, host: &str, path: &str) -> String {
-        format!("http://{host}:{}{path}", self.server.addr.port())
+        self.server.url_as(host, path)
     }
 
     /// `--resolve` for both names.
     fn resolve(&self) -> Vec<String> {
-        let port = self.server.addr.port();
-        ["a.test", "b.test"]
-            .iter()
-            .flat_map(|h| ["--resolve".to_owned(), format!("{h}:{port}:127.0.0.1")])
-            .collect()
+        self.server.resolve_as(&["a.test", "b.test"])
     }
 
     /// Arrival times of `host`'s requests, in order.

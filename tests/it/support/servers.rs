@@ -40,6 +40,22 @@ impl AppServer {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
+
+    /// `path` on this server under the name `host` (see
+    /// [`AppServer::resolve_as`]).
+    pub fn url_as(&self, host: &str, path: &str) -> String {
+        format!("http://{host}:{}{path}", self.addr.port())
+    }
+
+    /// `--resolve` arguments that send each of `hosts` to this server, so
+    /// one server stands in for several hosts.
+    pub fn resolve_as(&self, hosts: &[&str]) -> Vec<String> {
+        let port = self.addr.port();
+        hosts
+            .iter()
+            .flat_map(|h| ["--resolve".to_owned(), format!("{h}:{port}:127.0.0.1")])
+            .collect()
+    }
 }
 
 impl Drop for AppServer {
