@@ -33,6 +33,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::aimd::Aimd;
+use super::later;
 pub use super::signal::Signal;
 pub use crate::config::Adapt;
 
@@ -105,12 +106,6 @@ pub struct Throttled {
     pub throttled: u64,
     /// Its requests (counted from the run's first throttling answer).
     pub requests: u64,
-}
-
-/// `at + wait`, or as late as a clock goes (a `Retry-After` of centuries
-/// under an as large `--backoff-max` must not overflow).
-fn later(at: Instant, wait: Duration) -> Instant {
-    at.checked_add(wait).unwrap_or_else(|| at + super::FOREVER)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

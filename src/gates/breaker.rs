@@ -46,9 +46,6 @@ pub enum Pass {
     Open,
 }
 
-/// Longer than any run; stands in for durations too long to add to a clock.
-const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-
 /// Circuit breakers for all hosts of a run.
 #[derive(Debug)]
 pub struct Breakers {
@@ -160,7 +157,7 @@ impl Breakers {
         let now = Instant::now();
         State::Open {
             // A cooldown too long to represent is "for the rest of the run".
-            until: now.checked_add(self.cooldown).unwrap_or(now + FOREVER),
+            until: super::later(now, self.cooldown),
         }
     }
 

@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use super::FOREVER;
+use super::later;
 use crate::values::{HostRules, Rate};
 
 /// Hosts the table may hold before its first sweep.
@@ -147,7 +147,7 @@ impl HostRates {
         let entry = table.entry(host);
         let at = entry.next.max(earliest).max(Instant::now());
         // An interval too long to add to the clock: no further start.
-        entry.next = at.checked_add(interval).unwrap_or(at + FOREVER);
+        entry.next = later(at, interval);
         Some(at)
     }
 

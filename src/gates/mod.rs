@@ -54,6 +54,12 @@ use crate::config::{Adapt, Config};
 /// Longer than any run; stands in for durations too long to add to a clock.
 pub(crate) const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
+/// `at + wait`, or as late as a clock goes: a cooldown, an interval or a
+/// `Retry-After` of centuries must not overflow the clock (a panic).
+pub(crate) fn later(at: tokio::time::Instant, wait: Duration) -> tokio::time::Instant {
+    at.checked_add(wait).unwrap_or(at + FOREVER)
+}
+
 /// How long a URL waits for its thread's lane before it takes any free
 /// run-wide slot instead (`--threads`). Longer than a loaded loopback
 /// request takes, so while every lane is busy nobody borrows.

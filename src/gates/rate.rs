@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::FOREVER;
+use super::later;
 
 /// Spaces request starts evenly: at most one per `interval`, so never more
 /// than R in any second (no burst at the start).
@@ -34,7 +34,7 @@ impl Pacer {
         let now = Instant::now();
         let at = next.map_or(now, |n| n.max(now));
         // An interval too long to add to the clock: no further start.
-        *next = Some(at.checked_add(self.interval).unwrap_or(at + FOREVER));
+        *next = Some(later(at, self.interval));
         at
     }
 }
